@@ -1,0 +1,1 @@
+"""Settings: `base` plus one small override per deployment (dev, test, production)."""

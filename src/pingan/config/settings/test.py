@@ -1,0 +1,20 @@
+"""Test settings: the same suite runs on SQLite (default) and PostgreSQL (`DATABASE_URL`)."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import database_from_env
+
+SECRET_KEY = "pingan-tests"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# A fixed key so tests are reproducible; it is never used outside the test suite.
+PINGAN_DATA_KEY = "dGVzdC1vbmx5LWtleS1mb3ItcGluZ2FuLXRlc3RzLTA="
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES = database_from_env(Path(tempfile.gettempdir()) / f"pingan-test-{os.getpid()}.sqlite3")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

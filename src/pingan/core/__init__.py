@@ -1,0 +1,1 @@
+"""Shared ground: the clock, encryption, masking, validation and the audit trail."""

@@ -1,0 +1,50 @@
+"""Shared fixtures: a small region tree with two towns, so every scope has an outside."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from pingan.accounts.models import Role, Unit, User
+from pingan.regions.models import Region
+from tests.factories import RegionFactory, UnitFactory, make_user
+
+
+@dataclass
+class World:
+    province: Region
+    city: Region
+    county: Region
+    other_county: Region
+    town: Region
+    other_town: Region
+    qiying: Region  # 七营村, in town
+    xinqiao: Region  # 新桥村, in town
+    faraway: Region  # a village of other_town
+    police: Unit
+    users: dict[str, User]  # one per role, scoped inside `town` (七营村 for village roles)
+
+
+@pytest.fixture
+def world(db) -> World:
+    province = RegionFactory(kind="province", code="34", name="安徽省", parent=None)
+    city = RegionFactory(kind="city", code="3416", name="亳州市", parent=province)
+    county = RegionFactory(kind="county", code="341623", name="利辛县", parent=city)
+    other_county = RegionFactory(kind="county", code="341621", name="涡阳县", parent=city)
+    town = RegionFactory(kind="town", code="341623101", name="汝集镇", parent=county)
+    other_town = RegionFactory(kind="town", code="341621102", name="义门镇", parent=other_county)
+    qiying = RegionFactory(kind="village", code="341623101202", name="七营村", parent=town)
+    xinqiao = RegionFactory(kind="village", code="341623101203", name="新桥村", parent=town)
+    faraway = RegionFactory(kind="village", code="341621102201", name="远方村", parent=other_town)
+    police = UnitFactory(region=town, name="汝集派出所", kind=Unit.Kind.POLICE)
+    users = {
+        Role.TOWN_ADMIN: make_user(Role.TOWN_ADMIN, town, username="town"),
+        Role.LEADER: make_user(Role.LEADER, town, username="leader"),
+        Role.VILLAGE_ADMIN: make_user(Role.VILLAGE_ADMIN, qiying, username="village"),
+        Role.CADRE: make_user(Role.CADRE, qiying, username="cadre"),
+        Role.UNIT_HANDLER: make_user(Role.UNIT_HANDLER, town, unit=police, username="unit"),
+        Role.COUNTY_VIEWER: make_user(Role.COUNTY_VIEWER, county, username="county"),
+    }
+    return World(
+        province, city, county, other_county, town, other_town, qiying, xinqiao, faraway,
+        police, users,
+    )
