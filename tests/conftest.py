@@ -45,6 +45,15 @@ def world(db) -> World:
         Role.COUNTY_VIEWER: make_user(Role.COUNTY_VIEWER, county, username="county"),
     }
     return World(
-        province, city, county, other_county, town, other_town, qiying, xinqiao, faraway,
-        police, users,
+        province,
+        city,
+        county,
+        other_county,
+        town,
+        other_town,
+        qiying,
+        xinqiao,
+        faraway,
+        police,
+        users,
     )

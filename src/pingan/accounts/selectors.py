@@ -15,8 +15,9 @@ def user_scope_path(user: User) -> str | None:
     """The region path prefix the user may see; None when they may see nothing."""
     if not user.is_authenticated or not user.is_active:
         return None
-    if user.role and user.region_id is not None:
-        return user.region.path
+    region = user.region
+    if user.role and region is not None:
+        return region.path
     if user.is_superuser:
         return "/"
     return None
@@ -86,6 +87,7 @@ def unit_list(*, user: User) -> QuerySet[Unit]:
     if path is None:
         return Unit.objects.none()
     if user.role == Role.UNIT_HANDLER:
-        return Unit.objects.filter(pk=user.unit_id)
-    above = region_ancestors(region=user.region) if user.region_id else Region.objects.none()
+        return Unit.objects.filter(pk=user.unit_id) if user.unit_id else Unit.objects.none()
+    # Units of the user's subtree, and of the town/county above them (the dispatch choices).
+    above = region_ancestors(region=user.region) if user.region else Region.objects.none()
     return Unit.objects.filter(Q(region__path__startswith=path) | Q(region__in=above))

@@ -17,7 +17,7 @@ class Region(TimeStamped):
         VILLAGE = "village", "村（社区）"
 
     # The kind a child of each kind must have.
-    CHILD_KIND = {
+    CHILD_KIND: dict[str, str] = {
         Kind.PROVINCE: Kind.CITY,
         Kind.CITY: Kind.COUNTY,
         Kind.COUNTY: Kind.TOWN,
@@ -75,9 +75,7 @@ class Household(TimeStamped, EncryptedPhone, EncryptedIdNumber):
     tags = models.JSONField("标签", default=list, blank=True)
     lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
-    status = models.CharField(
-        "状态", max_length=16, choices=Status.choices, default=Status.ACTIVE
-    )
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.ACTIVE)
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
     )

@@ -112,3 +112,32 @@ def village_has_synthetic_data(*, village_ids: QuerySet | list) -> bool:
         Household.objects.filter(village__in=village_ids, synthetic=True).exists()
         or Person.objects.filter(visit_village__in=village_ids, synthetic=True).exists()
     )
+
+
+def town_list_with_progress(*, user: User, county: Region | None = None) -> QuerySet[Region]:
+    """Towns the user may see, each with its village count, the quota of its current campaign
+    (the one that started last, as `campaign_current`), roster households and cadres; one query.
+    """
+    latest_campaign = (
+        Campaign.objects.filter(town=OuterRef(OuterRef("pk")))
+        .order_by("-start_date", "-id")
+        .values("pk")[:1]
+    )
+    quota = (
+        VillageQuota.objects.filter(campaign=Subquery(latest_campaign))
+        .order_by()
+        .values("campaign")
+        .annotate(total=Sum("quota"))
+        .values("total")
+    )
+    towns = town_list(user=user)
+    if county is not None:
+        towns = towns.filter(parent=county)
+    return towns.annotate(
+        village_count=_count_subquery(Region.objects.filter(kind=Region.Kind.VILLAGE), "parent"),
+        quota=Coalesce(Subquery(quota, output_field=IntegerField()), Value(0)),
+        roster_households=_count_subquery(
+            Household.objects.exclude(status=Household.Status.MERGED), "village__parent"
+        ),
+        cadre_count=_count_subquery(Person.objects.filter(active=True), "visit_village__parent"),
+    ).order_by("sort_order", "path")

@@ -34,6 +34,8 @@ def region_ensure(
     mismatch is an error, never a silent overwrite.
     """
     expected_kind = Region.CHILD_KIND.get(parent.kind) if parent else Region.Kind.PROVINCE
+    if expected_kind is None:
+        raise RegionError(f"“{parent.name if parent else ''}”是村（社区），其下不能再设区划")
     if kind != expected_kind:
         raise RegionError(f"“{name}”的级别应为{Region.Kind(expected_kind).label}")
     existing = Region.objects.filter(code=code).first()

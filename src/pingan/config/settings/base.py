@@ -2,9 +2,9 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
-
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -63,7 +63,7 @@ TEMPLATES = [
 ]
 
 
-def database_from_env(default_sqlite: Path) -> dict[str, dict]:
+def database_from_env(default_sqlite: Path) -> dict[str, Any]:
     """`DATABASE_URL` (postgres://…) when set, else the embedded SQLite file in WAL mode."""
     url = os.environ.get("DATABASE_URL")
     if url:

@@ -6,11 +6,11 @@ import sys
 from pingan.core.devkey import development_data_key
 
 from .base import *  # noqa: F403
-from .base import PINGAN_HOME
+from .base import PINGAN_DATA_KEY, PINGAN_HOME
 
 DEBUG = os.environ.get("PINGAN_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver", *ALLOWED_HOSTS]  # noqa: F405
-SECRET_KEY = SECRET_KEY or "pingan-development-only-not-secret"  # noqa: F405, S105
+SECRET_KEY = SECRET_KEY or "pingan-development-only-not-secret"  # noqa: F405
 
-if not PINGAN_DATA_KEY:  # noqa: F405
+if not PINGAN_DATA_KEY:
     PINGAN_DATA_KEY = development_data_key(PINGAN_HOME, warn=sys.stderr)

@@ -14,7 +14,9 @@ DEBUG = False
 def _require(name: str, why: str) -> str:
     value = os.environ.get(name, "")
     if not value:
-        raise ImproperlyConfigured(f"缺少环境变量 {name}：{why}。生产环境拒绝启动。 (missing {name})")
+        raise ImproperlyConfigured(
+            f"缺少环境变量 {name}：{why}。生产环境拒绝启动。 (missing {name})"
+        )
     return value
 
 
