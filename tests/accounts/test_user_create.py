@@ -42,3 +42,15 @@ def test_login_less_account_and_password_change_clears_the_flag(world):
     user.refresh_from_db()
     assert user.check_password("a-better-secret-2021")
     assert not user.must_change_password
+
+
+def test_password_change_ends_every_api_token(world):
+    from pingan.accounts.services import api_token_authenticate, api_token_issue
+
+    user = world.users[Role.CADRE]
+    issued = api_token_issue(username="cadre", password="pass-word-123")
+    assert issued is not None
+    token, _ = issued
+    assert api_token_authenticate(token=token) == user
+    user_change_password(user=user, new_password="a-better-secret-2021")
+    assert api_token_authenticate(token=token) is None

@@ -66,9 +66,15 @@ def user_create(
 
 @transaction.atomic
 def user_change_password(*, user: User, new_password: str) -> None:
+    """Set a new password, clear the first-login flag, and end every API token of the user.
+
+    Django ends the user's other sessions itself (the session hash changes); tokens issued
+    under the old password must not outlive it either.
+    """
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
 
 
 def person_build(

@@ -141,3 +141,38 @@ def town_list_with_progress(*, user: User, county: Region | None = None) -> Quer
         ),
         cadre_count=_count_subquery(Person.objects.filter(active=True), "visit_village__parent"),
     ).order_by("sort_order", "path")
+
+
+def village_list_with_current_progress(
+    *, user: User, town: Region | None = None
+) -> QuerySet[Region]:
+    """Like `village_list_with_progress`, each village's quota taken from the current campaign
+    of its own town (see `campaigns.selectors.campaign_current`), so a county-level list needs
+    no campaign per town and stays one SQL query. `current_campaign_id` is None without one.
+    """
+    current = (
+        Campaign.objects.filter(town=OuterRef("parent"))
+        .order_by("-start_date", "-id")
+        .values("pk")[:1]
+    )
+    quota = (
+        VillageQuota.objects.filter(
+            village=OuterRef("pk"), campaign=OuterRef("current_campaign_id")
+        )
+        .order_by()
+        .values("quota")
+    )
+    return (
+        village_list(user=user, town=town)
+        .annotate(current_campaign_id=Subquery(current))
+        .annotate(
+            quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
+            roster_households=_count_subquery(
+                Household.objects.exclude(status=Household.Status.MERGED), "village"
+            ),
+            active_households=_count_subquery(
+                Household.objects.filter(status=Household.Status.ACTIVE), "village"
+            ),
+            cadre_count=_count_subquery(Person.objects.filter(active=True), "visit_village"),
+        )
+    )

@@ -33,9 +33,14 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         self.fields["old_password"].label = _("原密码")
         self.fields["new_password1"].label = _("新密码")
         self.fields["new_password2"].label = _("再次输入新密码")
+        self.fields["new_password2"].help_text = _("请再输入一次新密码，以便核对。")
+
+
+# The personal fields of a household that can be shown in full, with their labels.
+REVEAL_FIELDS = {pii.PHONE: _("手机号"), pii.ID_NUMBER: _("身份证号")}
 
 
 class RevealForm(forms.Form):
     """Which personal field of a household to show in full."""
 
-    field = forms.ChoiceField(choices=[(pii.PHONE, _("手机号")), (pii.ID_NUMBER, _("身份证号"))])
+    field = forms.ChoiceField(choices=list(REVEAL_FIELDS.items()))

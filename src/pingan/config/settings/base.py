@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "pingan.campaigns",
     "pingan.api",
     "pingan.web",
+    # django-ninja's Swagger UI assets, served locally (no CDN on town intranets).
+    "ninja",
 ]
 
 MIDDLEWARE = [

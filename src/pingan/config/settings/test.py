@@ -14,6 +14,8 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PINGAN_DATA_KEY = "dGVzdC1vbmx5LWtleS1mb3ItcGluZ2FuLXRlc3RzLTA="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES = database_from_env(Path(tempfile.gettempdir()) / f"pingan-test-{os.getpid()}.sqlite3")
+STATIC_ROOT = Path(tempfile.gettempdir()) / "pingan-test-static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

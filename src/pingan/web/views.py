@@ -1,0 +1,187 @@
+"""Back-office pages. Thin: each fetches through the scoped selectors and renders.
+
+Anything outside the user's subtree is fetched with `get_object_or_404` on a scoped
+queryset, so it is "not found" (404) and its existence is never revealed.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from pingan.accounts.models import Role, User
+from pingan.accounts.selectors import (
+    person_list,
+    region_ancestors,
+    region_list,
+    user_can_reveal_personal_data,
+    user_can_see_households,
+)
+from pingan.accounts.services import user_change_password
+from pingan.campaigns.selectors import campaign_current, phase_list
+from pingan.regions.models import Region
+from pingan.regions.selectors import (
+    household_group_counts,
+    household_list,
+    town_list,
+    town_list_with_progress,
+    village_has_synthetic_data,
+    village_list,
+    village_list_with_progress,
+    village_totals,
+)
+from pingan.regions.services import PersonalDataDenied, household_reveal_pii
+from pingan.web.forms import REVEAL_FIELDS, LoginForm, PasswordChangeForm, RevealForm
+
+HOUSEHOLDS_PER_PAGE = 50
+# Where each role lands after signing in: the level of the region it is scoped to.
+LANDING_PAGE: dict[str, str] = {
+    Role.TOWN_ADMIN: "web:town",
+    Role.LEADER: "web:town",
+    Role.UNIT_HANDLER: "web:town",
+    Role.VILLAGE_ADMIN: "web:village",
+    Role.CADRE: "web:village",
+    Role.COUNTY_VIEWER: "web:county",
+}
+REVEAL_PURPOSE = "后台住户列表查看"
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request behind `login_required`: `user` is a signed-in pingan user."""
+
+    user: User
+
+
+def _breadcrumbs(*, user: User, region: Region) -> list[Region]:
+    """The chain down to `region`, keeping only the places the user may open."""
+    return list(region_ancestors(region=region) & region_list(user=user))
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's form checks the old password and the validators; the service saves."""
+
+    form_class = PasswordChangeForm
+    template_name = "web/password_change.html"
+    success_url = reverse_lazy("web:home")
+    title = gettext_lazy("修改密码")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        user_change_password(user=form.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, form.user)
+        messages.success(self.request, _("密码已修改。"))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@login_required
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
+    landing = LANDING_PAGE.get(user.role)
+    if landing is not None and user.region_id is not None:
+        return redirect(landing, user.region_id)
+    # No role (a superuser): every town in scope, which is none for anyone else.
+    towns = town_list_with_progress(user=user)
+    return render(request, "web/towns.html", {"towns": towns, "region": None})
+
+
+@login_required
+def county(request: AuthenticatedRequest, county_id: int) -> HttpResponse:
+    user = request.user
+    region = get_object_or_404(region_list(user=user).filter(kind=Region.Kind.COUNTY), pk=county_id)
+    villages = village_list(user=user).filter(parent__parent=region)
+    context = {
+        "region": region,
+        "breadcrumbs": _breadcrumbs(user=user, region=region),
+        "towns": town_list_with_progress(user=user, county=region),
+        "synthetic": village_has_synthetic_data(village_ids=villages.values("pk")),
+    }
+    return render(request, "web/towns.html", context)
+
+
+@login_required
+def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
+    user = request.user
+    region = get_object_or_404(town_list(user=user), pk=town_id)
+    campaign = campaign_current(town=region)
+    villages = village_list_with_progress(user=user, campaign=campaign, town=region)
+    context = {
+        "town": region,
+        "breadcrumbs": _breadcrumbs(user=user, region=region),
+        "campaign": campaign,
+        "phases": phase_list(campaign=campaign) if campaign else [],
+        "villages": villages,
+        "totals": village_totals(villages=villages, campaign=campaign),
+        "synthetic": village_has_synthetic_data(village_ids=villages.values("pk")),
+    }
+    return render(request, "web/town.html", context)
+
+
+@login_required
+def village(request: AuthenticatedRequest, village_id: int) -> HttpResponse:
+    user = request.user
+    region = get_object_or_404(village_list(user=user), pk=village_id)
+    campaign = campaign_current(town=region.parent) if region.parent else None
+    progress = village_list_with_progress(user=user, campaign=campaign).get(pk=region.pk)
+    households = Paginator(household_list(user=user, village=region), HOUSEHOLDS_PER_PAGE)
+    context = {
+        "village": progress,
+        "breadcrumbs": _breadcrumbs(user=user, region=region),
+        "campaign": campaign,
+        "groups": household_group_counts(user=user, village=region),
+        "cadres": person_list(user=user)
+        .filter(visit_village=region)
+        .select_related("home_unit", "home_village"),
+        "page": households.get_page(request.GET.get("page")),
+        "roster_visible": user_can_see_households(user),
+        "is_cadre": user.role == Role.CADRE,
+        "can_reveal": user_can_reveal_personal_data(user),
+        "synthetic": village_has_synthetic_data(village_ids=[region.pk]),
+    }
+    return render(request, "web/village.html", context)
+
+
+@login_required
+@require_POST
+@never_cache
+def household_reveal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """One household's full phone or ID number, for the roles that may see it; logged."""
+    user = request.user
+    # A role that may never reveal gets 403 for every household, so nothing is disclosed;
+    # checked first because cadres and unit handlers cannot even see the roster.
+    if not user_can_reveal_personal_data(user):
+        raise PermissionDenied
+    household = get_object_or_404(household_list(user=user), pk=pk)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("请求参数无效。"))
+    field = form.cleaned_data["field"]
+    try:
+        value = household_reveal_pii(
+            actor=user,
+            household=household,
+            field=field,
+            purpose=REVEAL_PURPOSE,
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+    except PersonalDataDenied as exc:
+        raise PermissionDenied from exc
+    context = {
+        "household": household,
+        "field_label": REVEAL_FIELDS[field],
+        "value": value,
+    }
+    return render(request, "web/household_reveal.html", context)
