@@ -123,6 +123,12 @@ def api_token_issue(*, username: str, password: str) -> tuple[str, ApiToken] | N
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
         return None
+    return api_token_create(user=user)
+
+
+@transaction.atomic
+def api_token_create(*, user: User) -> tuple[str, ApiToken]:
+    """A new bearer token for a user already proven to be who they are."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     record = ApiToken.objects.create(

@@ -20,6 +20,20 @@ from pingan.accounts.models import User
 from pingan.accounts.services import api_token_authenticate
 
 REFUSED_BEARER = "令牌无效、已过期或已注销，请重新获取"
+MUST_CHANGE_PASSWORD = "请先修改初始密码（POST /api/v1/auth/password）"  # noqa: S105
+# What a user who still holds a one-time initial password may call.
+ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset(
+    {"/api/v1/me", "/api/v1/auth/password", "/api/v1/auth/revoke"}
+)
+
+
+def require_own_password(request: HttpRequest, user: User) -> User:
+    """A one-time initial password opens only /me and the password change (like the pages)."""
+    if user.must_change_password and request.path not in ALLOWED_BEFORE_PASSWORD_CHANGE:
+        raise HttpError(403, MUST_CHANGE_PASSWORD)
+    return user
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -44,7 +58,7 @@ class BearerToken(HttpBearer):
         user = api_token_authenticate(token=token.strip())
         if user is None:
             raise AuthenticationError(message=REFUSED_BEARER)
-        return user
+        return require_own_password(request, user)
 
 
 class DjangoSession(AuthBase):
@@ -61,7 +75,7 @@ class DjangoSession(AuthBase):
             return None
         if request.method not in SAFE_METHODS and check_csrf(request) is not None:
             raise HttpError(403, "CSRF 校验失败，请刷新页面后重试")
-        return user
+        return require_own_password(request, user)
 
 
 bearer = BearerToken()

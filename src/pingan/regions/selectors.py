@@ -29,23 +29,6 @@ def village_list(*, user: User, town: Region | None = None) -> QuerySet[Region]:
     return villages.select_related("parent").order_by("parent__path", "sort_order", "code")
 
 
-def village_list_with_progress(
-    *, user: User, campaign: Campaign | None, town: Region | None = None
-) -> QuerySet[Region]:
-    """Villages with quota, roster households (active and vacant) and cadres, one SQL query."""
-    quota = VillageQuota.objects.filter(village=OuterRef("pk"), campaign=campaign).values("quota")
-    return village_list(user=user, town=town).annotate(
-        quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
-        roster_households=_count_subquery(
-            Household.objects.exclude(status=Household.Status.MERGED), "village"
-        ),
-        active_households=_count_subquery(
-            Household.objects.filter(status=Household.Status.ACTIVE), "village"
-        ),
-        cadre_count=_count_subquery(Person.objects.filter(active=True), "visit_village"),
-    )
-
-
 def village_totals(*, villages: QuerySet[Region], campaign: Campaign | None) -> dict[str, int]:
     """Totals over `villages` (a scoped village queryset), in three aggregate queries."""
     ids = villages.order_by().values("pk")
@@ -115,16 +98,11 @@ def village_has_synthetic_data(*, village_ids: QuerySet | list) -> bool:
 
 
 def town_list_with_progress(*, user: User, county: Region | None = None) -> QuerySet[Region]:
-    """Towns the user may see, each with its village count, the quota of its current campaign
-    (the one that started last, as `campaign_current`), roster households and cadres; one query.
+    """Towns the user may see, each with its village count, the quota of its current campaign,
+    roster households and cadres; one query.
     """
-    latest_campaign = (
-        Campaign.objects.filter(town=OuterRef(OuterRef("pk")))
-        .order_by("-start_date", "-id")
-        .values("pk")[:1]
-    )
     quota = (
-        VillageQuota.objects.filter(campaign=Subquery(latest_campaign))
+        VillageQuota.objects.filter(campaign=_current_campaign(OuterRef("pk")))
         .order_by()
         .values("campaign")
         .annotate(total=Sum("quota"))
@@ -136,25 +114,41 @@ def town_list_with_progress(*, user: User, county: Region | None = None) -> Quer
     return towns.annotate(
         village_count=_count_subquery(Region.objects.filter(kind=Region.Kind.VILLAGE), "parent"),
         quota=Coalesce(Subquery(quota, output_field=IntegerField()), Value(0)),
-        roster_households=_count_subquery(
-            Household.objects.exclude(status=Household.Status.MERGED), "village__parent"
-        ),
-        cadre_count=_count_subquery(Person.objects.filter(active=True), "visit_village__parent"),
+        **_roster_counts("village__parent"),
     ).order_by("sort_order", "path")
 
 
-def village_list_with_current_progress(
-    *, user: User, town: Region | None = None
-) -> QuerySet[Region]:
-    """Like `village_list_with_progress`, each village's quota taken from the current campaign
-    of its own town (see `campaigns.selectors.campaign_current`), so a county-level list needs
-    no campaign per town and stays one SQL query. `current_campaign_id` is None without one.
-    """
-    current = (
-        Campaign.objects.filter(town=OuterRef("parent"))
+def _current_campaign(town_ref: "str | OuterRef") -> Subquery:
+    """The pk of the campaign of the town `town_ref` points at that started last, as
+    `campaigns.selectors.campaign_current` chooses it."""
+    return Subquery(
+        Campaign.objects.filter(town=OuterRef(town_ref))
         .order_by("-start_date", "-id")
         .values("pk")[:1]
     )
+
+
+def _roster_counts(village_field: str) -> dict[str, Coalesce]:
+    """Roster households (all but merged), active households and active cadres per region,
+    where `village_field` leads from a household/cadre to the region ("village", "village__parent").
+    """
+    cadre_field = village_field.replace("village", "visit_village", 1)
+    return {
+        "roster_households": _count_subquery(
+            Household.objects.exclude(status=Household.Status.MERGED), village_field
+        ),
+        "active_households": _count_subquery(
+            Household.objects.filter(status=Household.Status.ACTIVE), village_field
+        ),
+        "cadre_count": _count_subquery(Person.objects.filter(active=True), cadre_field),
+    }
+
+
+def village_list_with_progress(*, user: User, town: Region | None = None) -> QuerySet[Region]:
+    """Villages the user may see with quota, roster households, active households and cadres,
+    in one SQL query. Each quota comes from the current campaign of the village's own town, so
+    a county-wide list needs no campaign per town. `current_campaign_id` is None without one.
+    """
     quota = (
         VillageQuota.objects.filter(
             village=OuterRef("pk"), campaign=OuterRef("current_campaign_id")
@@ -164,15 +158,9 @@ def village_list_with_current_progress(
     )
     return (
         village_list(user=user, town=town)
-        .annotate(current_campaign_id=Subquery(current))
+        .annotate(current_campaign_id=_current_campaign("parent"))
         .annotate(
             quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
-            roster_households=_count_subquery(
-                Household.objects.exclude(status=Household.Status.MERGED), "village"
-            ),
-            active_households=_count_subquery(
-                Household.objects.filter(status=Household.Status.ACTIVE), "village"
-            ),
-            cadre_count=_count_subquery(Person.objects.filter(active=True), "visit_village"),
+            **_roster_counts("village"),
         )
     )

@@ -117,7 +117,7 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
     user = request.user
     region = get_object_or_404(town_list(user=user), pk=town_id)
     campaign = campaign_current(town=region)
-    villages = village_list_with_progress(user=user, campaign=campaign, town=region)
+    villages = village_list_with_progress(user=user, town=region)
     context = {
         "town": region,
         "breadcrumbs": _breadcrumbs(user=user, region=region),
@@ -133,9 +133,8 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
 @login_required
 def village(request: AuthenticatedRequest, village_id: int) -> HttpResponse:
     user = request.user
-    region = get_object_or_404(village_list(user=user), pk=village_id)
+    region = progress = get_object_or_404(village_list_with_progress(user=user), pk=village_id)
     campaign = campaign_current(town=region.parent) if region.parent else None
-    progress = village_list_with_progress(user=user, campaign=campaign).get(pk=region.pk)
     households = Paginator(household_list(user=user, village=region), HOUSEHOLDS_PER_PAGE)
     context = {
         "village": progress,

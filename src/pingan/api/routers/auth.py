@@ -2,11 +2,18 @@
 
 import datetime as dt
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 
-from pingan.accounts.services import api_token_issue, api_token_revoke
+from pingan.accounts.services import (
+    api_token_create,
+    api_token_issue,
+    api_token_revoke,
+    user_change_password,
+)
 from pingan.api.schemas import ErrorOut, UserOut
 from pingan.api.security import AuthedRequest, bearer, bearer_token, login_guard
 from pingan.core import clock
@@ -56,3 +63,35 @@ def token_issue(request: HttpRequest, payload: TokenIn):
 def token_revoke(request: AuthedRequest):
     api_token_revoke(user=request.auth, token=bearer_token(request) or "")
     return HttpResponse(status=204)
+
+
+class PasswordChangeIn(Schema):
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+@router.post(
+    "/password",
+    auth=bearer,
+    response={200: TokenOut, 401: ErrorOut, 422: ErrorOut},
+    summary="修改密码（首次登录必须修改初始密码）",
+)
+def password_change(request: AuthedRequest, payload: PasswordChangeIn):
+    """Every token of the user ends with the old password; the answer carries a new one."""
+    user = request.auth
+    if not user.check_password(payload.old_password):
+        raise HttpError(422, "原密码不正确")
+    if payload.new_password == payload.old_password:
+        raise HttpError(422, "新密码不能与原密码相同")
+    try:
+        validate_password(payload.new_password, user)
+    except DjangoValidationError as exc:
+        raise HttpError(422, "；".join(exc.messages)) from exc
+    user_change_password(user=user, new_password=payload.new_password)
+    token, record = api_token_create(user=user)
+    return {
+        "token": token,
+        "token_type": "bearer",
+        "expires_at": clock.local(record.expires_at),
+        "user": record.user,
+    }

@@ -8,7 +8,7 @@ from pingan.api.pagination import LimitOffset
 from pingan.api.schemas import ErrorOut
 from pingan.api.security import AuthedRequest
 from pingan.regions.models import Region
-from pingan.regions.selectors import village_list_with_current_progress
+from pingan.regions.selectors import village_list_with_progress
 
 router = Router(tags=["villages"])
 
@@ -38,7 +38,7 @@ class VillageOut(Schema):
 @router.get("", response={200: list[VillageOut], 401: ErrorOut, 422: ErrorOut}, summary="村列表")
 @paginate(LimitOffset)
 def village_list(request: AuthedRequest):
-    return village_list_with_current_progress(user=request.auth)
+    return village_list_with_progress(user=request.auth)
 
 
 @router.get(
@@ -47,4 +47,4 @@ def village_list(request: AuthedRequest):
     summary="村详情",
 )
 def village_detail(request: AuthedRequest, village_id: int):
-    return get_object_or_404(village_list_with_current_progress(user=request.auth), pk=village_id)
+    return get_object_or_404(village_list_with_progress(user=request.auth), pk=village_id)
