@@ -11,29 +11,9 @@ from pingan.accounts.models import Unit
 from pingan.campaigns.models import Campaign, Phase, VillageQuota
 from pingan.campaigns.services import SEED_FILE, SeedError, seed_read
 from pingan.regions.models import Region
-from tests.factories import RegionFactory
+from tests.factories import NOTICE_QUOTAS, RegionFactory
 
 pytestmark = pytest.mark.django_db
-
-# The notice's quotas, in the notice's order (typed in again here, not read from the seed).
-NOTICE_QUOTAS = {
-    "秦四庙村": 550,
-    "七营村": 450,
-    "新桥村": 577,
-    "汝集一村": 769,
-    "汝园村": 1063,
-    "后路村": 453,
-    "庄营村": 548,
-    "袁堂村": 1072,
-    "刘店村": 472,
-    "胜利村": 956,
-    "李营村": 687,
-    "朱集村": 862,
-    "夏寨村": 597,
-    "中华村": 808,
-    "汝集二村": 890,
-    "街南村": 513,
-}
 
 
 def load_seed(*args: str) -> str:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from pingan.accounts.models import Role
 from pingan.regions.models import Household, Region
 from tests.factories import (
+    NOTICE_QUOTAS,
     RegionFactory,
     make_campaign,
     make_household,
@@ -16,26 +17,6 @@ from tests.factories import (
     make_user,
     valid_id_number,
 )
-
-# The notice's 16 villages of 汝集镇 and their quotas (DESIGN §2), in the notice's order.
-NOTICE_QUOTAS = {
-    "秦四庙村": 550,
-    "七营村": 450,
-    "新桥村": 577,
-    "汝集一村": 769,
-    "汝园村": 1063,
-    "后路村": 453,
-    "庄营村": 548,
-    "袁堂村": 1072,
-    "刘店村": 472,
-    "胜利村": 956,
-    "李营村": 687,
-    "朱集村": 862,
-    "夏寨村": 597,
-    "中华村": 808,
-    "汝集二村": 890,
-    "街南村": 513,
-}
 
 
 def _rows(html: str) -> list[str]:
