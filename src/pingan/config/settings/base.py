@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "pingan.regions",
     "pingan.accounts",
     "pingan.campaigns",
+    "pingan.surveys",
     "pingan.api",
     "pingan.web",
     # django-ninja's Swagger UI assets, served locally (no CDN on town intranets).
