@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "pingan.accounts",
     "pingan.campaigns",
     "pingan.surveys",
+    "pingan.visits",
+    "pingan.ledger",
     "pingan.api",
     "pingan.web",
     # django-ninja's Swagger UI assets, served locally (no CDN on town intranets).

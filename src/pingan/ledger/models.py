@@ -1,0 +1,155 @@
+"""The dissatisfaction ledger (不满意问题台账): problems and their append-only history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from pingan.core import clock
+from pingan.core.models import TimeStamped
+
+
+class Problem(TimeStamped):
+    """One problem a resident raised, from a visit, a negative survey answer, or by hand.
+
+    The state machine and who may move it live in `ledger.lifecycle`; every change goes
+    through a service that checks `version` (a stale edit is refused, never overwritten).
+    """
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", "待受理"
+        ACCEPTED = "accepted", "已受理"
+        REJECTED = "rejected", "不予受理"
+        DISPATCHED = "dispatched", "已交办"
+        HANDLED = "handled", "已办理"
+        CLOSED = "closed", "已销号"
+
+    class Source(models.TextChoices):
+        VISIT = "visit", "走访反映"
+        SURVEY = "survey", "问卷不满意"
+        MANUAL = "manual", "来电来访"
+
+    class Severity(models.TextChoices):
+        GENERAL = "general", "一般问题"
+        COMPLEX = "complex", "复杂问题"
+
+    code = models.CharField("编号", max_length=32, unique=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="problems"
+    )
+    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        "regions.Household",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="problems",
+    )
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    category = models.CharField("类别", max_length=40, blank=True, default="")
+    description = models.TextField("问题描述")
+    visit = models.ForeignKey(
+        "visits.Visit", on_delete=models.PROTECT, null=True, blank=True, related_name="problems"
+    )
+    question = models.ForeignKey(
+        "surveys.Question", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    option = models.ForeignKey(
+        "surveys.Option", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The visiting cadre who takes the result back to the resident (反馈群众).
+    cadre = models.ForeignKey(
+        "accounts.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="problems"
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.REPORTED
+    )
+    unit = models.ForeignKey(
+        "accounts.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="problems"
+    )
+    severity = models.CharField("类型", max_length=16, choices=Severity.choices, blank=True)
+    dispatched_at = models.DateTimeField("交办时间", null=True, blank=True)
+    deadline = models.DateTimeField("办理截止", null=True, blank=True)
+    redo_count = models.PositiveSmallIntegerField("重办次数", default=0)
+    reported_at = models.DateTimeField("登记时间", default=clock.now, db_index=True)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = "问题"
+        indexes = [
+            models.Index(fields=["campaign", "village", "status"]),
+            models.Index(fields=["unit", "status"]),
+            models.Index(fields=["status", "deadline"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "reported",
+                        "accepted",
+                        "rejected",
+                        "dispatched",
+                        "handled",
+                        "closed",
+                    ]
+                ),
+                name="problem_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True) | Q(deadline__gt=models.F("dispatched_at")),
+                name="problem_deadline_after_dispatch",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="problem_closed_has_time",
+            ),
+            # One problem per negative option of a visit: a replayed visit never duplicates.
+            models.UniqueConstraint(
+                fields=["visit", "option"],
+                condition=Q(source="survey"),
+                name="problem_unique_survey_option",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ProblemEvent(models.Model):
+    """One step in a problem's life: who did what, when, from which state to which."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("动作", max_length=24)
+    from_status = models.CharField("原状态", max_length=16, blank=True, default="")
+    to_status = models.CharField("新状态", max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField("说明", blank=True, default="")
+    data = models.JSONField("附加信息", default=dict, blank=True)
+    at = models.DateTimeField("时间", default=clock.now)
+
+    class Meta:
+        ordering = ["problem", "at", "id"]
+        verbose_name = "问题流转记录"
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.action}"
+
+
+class ProblemSerial(models.Model):
+    """The last serial number used per town and year, so codes are unique and never reused."""
+
+    town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "问题编号计数"
+        constraints = [
+            models.UniqueConstraint(fields=["town", "year"], name="problem_serial_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town_id}-{self.year}: {self.last}"
