@@ -99,13 +99,13 @@ def _number(raw: Any) -> Decimal | None:
 def answers_check(index: QuestionnaireIndex, received: list[AnswerIn]) -> CheckedAnswers:
     result = CheckedAnswers()
     by_key: dict[str, AnswerIn] = {}
-    for answer in received:
-        if answer.question not in index.questions:
-            result.errors.append(AnswerError(answer.question, "问卷中没有这道题"))
-        elif answer.question in by_key:
-            result.errors.append(AnswerError(answer.question, "同一道题回答了两次"))
+    for item in received:
+        if item.question not in index.questions:
+            result.errors.append(AnswerError(item.question, "问卷中没有这道题"))
+        elif item.question in by_key:
+            result.errors.append(AnswerError(item.question, "同一道题回答了两次"))
         else:
-            by_key[answer.question] = answer
+            by_key[item.question] = item
     chosen: dict[str, set[str]] = {}
     for key, question in index.questions.items():
         answer = by_key.get(key)
