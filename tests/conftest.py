@@ -4,9 +4,19 @@ from dataclasses import dataclass
 
 import pytest
 
-from pingan.accounts.models import Role, Unit, User
-from pingan.regions.models import Region
-from tests.factories import RegionFactory, UnitFactory, make_user
+from pingan.accounts.models import Person, Role, Unit, User
+from pingan.campaigns.models import Assignment, Campaign
+from pingan.regions.models import Household, Region
+from pingan.surveys.models import Questionnaire
+from pingan.surveys.services import questionnaire_load_default
+from tests.factories import (
+    RegionFactory,
+    UnitFactory,
+    make_campaign,
+    make_household,
+    make_person,
+    make_user,
+)
 
 
 @dataclass
@@ -57,3 +67,29 @@ def world(db) -> World:
         police,
         users,
     )
+
+
+@dataclass
+class Field:
+    campaign: Campaign
+    questionnaire: Questionnaire
+    cadre: Person
+    households: list[Household]
+    other_households: list[Household]  # assigned to a colleague
+
+
+@pytest.fixture
+def field(world) -> Field:
+    questionnaire, _ = questionnaire_load_default()
+    campaign = make_campaign(world.town, {world.qiying: 450}, questionnaire=questionnaire)
+    cadre = make_person(world.qiying, name="王建国", user=world.users[Role.CADRE])
+    colleague = make_person(world.qiying, name="李红")
+    mine = [make_household(world.qiying) for _ in range(3)]
+    theirs = [make_household(world.qiying) for _ in range(2)]
+    for household in mine:
+        Assignment.objects.create(campaign=campaign, household=household, cadre=cadre,
+                                  source="allocation")  # fmt: skip
+    for household in theirs:
+        Assignment.objects.create(campaign=campaign, household=household, cadre=colleague,
+                                  source="allocation")  # fmt: skip
+    return Field(campaign, questionnaire, cadre, mine, theirs)

@@ -1,15 +1,22 @@
 """factory_boy factories. Personal data goes through the same sealing services as production."""
 
+import datetime as dt
+import hashlib
 import itertools
+import json
+import uuid
 
 import factory
 from stdnum.cn import ric
 
 from pingan.accounts import services as account_services
 from pingan.accounts.models import Person, Role, Unit, User
-from pingan.campaigns.models import Campaign, Phase, VillageQuota
+from pingan.campaigns.models import Assignment, Campaign, Phase, VillageQuota
 from pingan.regions.models import Household, Region
 from pingan.regions.services import HouseholdData, household_build, region_path
+from pingan.surveys.answers import AnswerIn
+from pingan.surveys.models import Questionnaire
+from pingan.visits.services import VisitIn
 
 _ids = itertools.count(1)
 
@@ -125,15 +132,57 @@ def make_campaign(town: Region, quotas: dict[Region, int], **kw) -> Campaign:
     return campaign
 
 
+def make_assignment(campaign: Campaign, household: Household, cadre: Person, **kw) -> Assignment:
+    """A current assignment written directly (tests of scope and coverage); services make
+    the real ones."""
+    return Assignment.objects.create(
+        campaign=campaign,
+        household=household,
+        cadre=cadre,
+        source=kw.pop("source", Assignment.Source.MANUAL),
+        **kw,
+    )
+
+
+START = dt.datetime(2021, 10, 18, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
+
+
+def visit_in(household: Household, questionnaire: Questionnaire | None, **overrides) -> VisitIn:
+    """A completed visit with a full, positive questionnaire unless overridden."""
+    answers = overrides.pop(
+        "answers",
+        (
+            AnswerIn("safety", ("安全",)),
+            AnswerIn("police", ("满意",)),
+            AnswerIn("aware", ("知道",)),
+        ),
+    )
+    base = {
+        "uuid": overrides.pop("uuid", uuid.uuid4()),
+        "household_id": household.pk,
+        "outcome": overrides.pop("outcome", "completed"),
+        "started_at": START,
+        "ended_at": START + dt.timedelta(minutes=11),
+        "questionnaire_id": questionnaire.pk if questionnaire else None,
+        "answers": tuple(answers),
+        "leaflet_handed": True,
+        **overrides,
+    }
+    canonical = json.dumps({k: repr(v) for k, v in base.items()}, sort_keys=True)
+    return VisitIn(digest=hashlib.sha256(canonical.encode()).hexdigest(), **base)
+
+
 __all__ = [
     "NOTICE_QUOTAS",
     "RegionFactory",
     "Role",
     "UnitFactory",
+    "make_assignment",
     "make_campaign",
     "make_household",
     "make_person",
     "make_user",
     "valid_id_number",
     "valid_phone",
+    "visit_in",
 ]

@@ -188,3 +188,11 @@ def test_the_bundled_seed_file_matches_the_notice():
     assert {v.name: v.quota for v in seed.villages} == NOTICE_QUOTAS
     assert [v.name for v in seed.villages] == list(NOTICE_QUOTAS)
     assert seed.campaign.quota_total == 11267
+
+
+def test_the_campaign_uses_the_default_questionnaire_version_1():
+    load_seed()
+    campaign = Campaign.objects.get()
+    assert (campaign.questionnaire.code, campaign.questionnaire.version) == ("default", 1)
+    assert campaign.questionnaire.questions.count() == 16
+    assert "无变化" in load_seed()

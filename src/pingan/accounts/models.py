@@ -169,3 +169,61 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token#{self.pk} for {self.user_id}"
+
+
+class InitialPasswordSheet(TimeStamped):
+    """The one-time initial passwords of the accounts one cadre import created in one village.
+
+    The passwords are never stored in plaintext: `payload_ciphertext` is the list of
+    (name, username, password) encrypted with `pingan.core.crypto`. The importing user and
+    the village's admins may download it as .xlsx (each download is logged in
+    `InitialPasswordSheetDownload`); discarding it erases the ciphertext for good.
+    """
+
+    batch = models.ForeignKey(
+        "regions.ImportBatch",
+        on_delete=models.CASCADE,
+        related_name="password_sheets",
+        verbose_name="导入记录",
+    )
+    village = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name="村"
+    )
+    account_count = models.PositiveIntegerField("账号数", default=0)
+    payload_ciphertext = models.TextField("初始密码（密文）", blank=True, default="")
+    discarded_at = models.DateTimeField("销毁时间", null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "初始密码表"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "village"], name="password_sheet_unique"),
+            models.CheckConstraint(
+                condition=Q(discarded_at__isnull=True) | Q(payload_ciphertext=""),
+                name="password_sheet_discarded_is_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"password sheet #{self.pk} ({self.village_id})"
+
+
+class InitialPasswordSheetDownload(models.Model):
+    """One download of an initial password sheet: who, when, from where."""
+
+    sheet = models.ForeignKey(
+        InitialPasswordSheet, on_delete=models.CASCADE, related_name="downloads"
+    )
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    at = models.DateTimeField("下载时间", default=clock.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "初始密码表下载记录"
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} sheet#{self.sheet_id}"

@@ -5,9 +5,10 @@ these scopes; views and API handlers never filter by role themselves. Something 
 user's scope is reported as not found (404), so its existence is not revealed.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from pingan.accounts.models import Person, Role, Unit, User
+from pingan.campaigns.models import Assignment, Campaign
 from pingan.regions.models import Region
 
 
@@ -67,8 +68,22 @@ def household_scope_q(user: User) -> Q | None:
         return None
     if user_can_see_households(user):
         return Q(village__path__startswith=path)
-    # A cadre sees only assigned households; assignment (分片包干) arrives with allocation.
+    if user.role == Role.CADRE:
+        return Q(village__path__startswith=path, pk__in=_assigned_to(user))
     return None
+
+
+def _assigned_to(user: User) -> QuerySet:
+    """Ids of the households assigned now (分片包干) to the user's cadre profile, in the
+    current campaign of each household's town (the one that started last)."""
+    current_campaign = (
+        Campaign.objects.filter(town=OuterRef("household__village__parent"))
+        .order_by("-start_date", "-id")
+        .values("pk")[:1]
+    )
+    return Assignment.objects.filter(
+        cadre__user=user, ended_at__isnull=True, campaign=Subquery(current_campaign)
+    ).values("household_id")
 
 
 def person_list(*, user: User) -> QuerySet[Person]:

@@ -13,7 +13,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.renderers import JSONRenderer
 
 from pingan.api.errors import error_response, install_exception_handlers
-from pingan.api.routers import auth, me, villages
+from pingan.api.routers import assignments, auth, me, villages, visits
 from pingan.api.security import bearer, session
 
 
@@ -77,3 +77,5 @@ install_exception_handlers(api)
 api.add_router("/auth", auth.router)
 api.add_router("/me", me.router)
 api.add_router("/villages", villages.router)
+api.add_router("/visits", visits.router)
+api.add_router("/assignments", assignments.router)

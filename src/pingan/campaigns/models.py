@@ -1,8 +1,11 @@
-"""A campaign (活动) in one town: its phases, deadline policy, and per-village quotas."""
+"""A campaign (活动) in one town: its phases, deadline policy, per-village quotas, and who
+visits which household (分片包干)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from pingan.core import clock
 from pingan.core.models import TimeStamped
 from pingan.regions.models import Region
 
@@ -30,6 +33,16 @@ class Campaign(TimeStamped):
     general_days = models.PositiveSmallIntegerField("一般问题办理时限（天）", default=10)
     complex_days = models.PositiveSmallIntegerField("复杂问题办理时限（天）", default=20)
     return_days = models.PositiveSmallIntegerField("退回时限（工作日）", default=2)
+    # The questionnaire version cadres use now; a used version is frozen, an edit makes the
+    # next version and the campaign moves to it (surveys.services.questionnaire_revise).
+    questionnaire = models.ForeignKey(
+        "surveys.Questionnaire",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name="当前问卷",
+    )
 
     class Meta:
         ordering = ["-start_date", "id"]
@@ -94,3 +107,76 @@ class VillageQuota(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id}: {self.quota}"
+
+
+class Assignment(TimeStamped):
+    """One household given to one cadre in one campaign (分片包干), from `started_at` until
+    `ended_at` (None: the current one). Reassigning ends the row and starts a new one, so the
+    rows are the history: who held the household when, and who decided it. Nothing is deleted.
+    """
+
+    class Source(models.TextChoices):
+        ALLOCATION = "allocation", "按比例分配"
+        MANUAL = "manual", "手工指定"
+        HANDOVER = "handover", "离岗交接"
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="assignments", verbose_name="活动"
+    )
+    household = models.ForeignKey(
+        "regions.Household",
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name="住户",
+    )
+    cadre = models.ForeignKey(
+        "accounts.Person",
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name="走访干部",
+    )
+    started_at = models.DateTimeField("开始时间", default=clock.now)
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # Made by hand and kept by re-allocation until unlocked.
+    locked = models.BooleanField("锁定", default=False)
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    note = models.CharField("备注", max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["campaign", "household", "-started_at", "-id"]
+        verbose_name = "分片包干"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "household"],
+                condition=Q(ended_at__isnull=True),
+                name="assignment_one_current_per_household",
+            ),
+            # Not strictly after: a household reassigned twice within one clock tick (or
+            # under a frozen test clock) ends the moment it started.
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="assignment_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["allocation", "manual", "handover"]),
+                name="assignment_source_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "cadre"],
+                condition=Q(ended_at__isnull=True),
+                name="assignment_current_by_cadre",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} -> {self.cadre_id}"

@@ -1,9 +1,30 @@
-"""Reads of campaigns, phases and quotas."""
+"""Reads of campaigns, phases and quotas, and of who visits which household (coverage)."""
 
-from django.db.models import QuerySet, Sum
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from pingan.campaigns.models import Campaign, Phase, VillageQuota
-from pingan.regions.models import Region
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Length
+
+from pingan.accounts.models import Person, Role, User
+from pingan.campaigns.models import Assignment, Campaign, Phase, VillageQuota
+from pingan.core import clock
+from pingan.regions.models import Household, Region
+from pingan.regions.selectors import _count_subquery
 
 
 def campaign_current(*, town: Region) -> Campaign | None:
@@ -17,3 +38,224 @@ def phase_list(*, campaign: Campaign) -> QuerySet[Phase]:
 
 def quota_total(*, campaign: Campaign) -> int:
     return int(VillageQuota.objects.filter(campaign=campaign).aggregate(t=Sum("quota"))["t"] or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# 分片包干: who may allocate, and coverage (households assigned / unassigned), all in SQL
+
+
+def user_can_allocate(*, user: User, village: Region) -> bool:
+    """The town center of the village's town, or the village's own admin, may split its
+    households among its cadres; nobody else (leaders and the county only read)."""
+    if not user.is_authenticated or not user.is_active or user.region_id is None:
+        return False
+    if user.role == Role.TOWN_ADMIN:
+        return village.parent_id == user.region_id
+    if user.role == Role.VILLAGE_ADMIN:
+        return village.pk == user.region_id
+    return False
+
+
+def assignment_current_list(*, campaign: Campaign | Any) -> QuerySet[Assignment]:
+    """Current assignments (not ended) of `campaign` (a Campaign, pk or outer reference)."""
+    return Assignment.objects.filter(campaign=campaign, ended_at__isnull=True)
+
+
+def _covering(campaign: Campaign | Any) -> QuerySet[Assignment]:
+    """Current assignments that cover their household: an active household, held by an
+    active cadre who visits the household's village. Anything else leaves it uncovered."""
+    return assignment_current_list(campaign=campaign).filter(
+        household__status=Household.Status.ACTIVE,
+        cadre__active=True,
+        cadre__visit_village=F("household__village"),
+    )
+
+
+def village_coverage_annotate(
+    villages: QuerySet[Region], *, campaign: Campaign | None = None
+) -> QuerySet[Region]:
+    """`villages` with `assigned_households` and `unassigned_households` (active households
+    without a covering assignment). The campaign is `campaign`, else each village's
+    `current_campaign_id` annotation (as `village_list_with_progress` gives it); the
+    `active_households` annotation must be there too. No extra query.
+    """
+    campaign_ref = campaign if campaign is not None else OuterRef("current_campaign_id")
+    assigned = _count_subquery(_covering(campaign_ref), "household__village")
+    return villages.annotate(assigned_households=assigned).annotate(
+        unassigned_households=F("active_households") - F("assigned_households")
+    )
+
+
+def village_coverage(*, village: Region, campaign: Campaign | None) -> dict[str, int]:
+    """Active households, assigned and unassigned in one village, in one query."""
+    return coverage_totals(villages=Region.objects.filter(pk=village.pk), campaign=campaign)
+
+
+def coverage_totals(*, villages: QuerySet[Region], campaign: Campaign | None) -> dict[str, int]:
+    """Active, assigned and unassigned households over `villages`, in one aggregate query."""
+    covered = Exists(
+        _covering(campaign).filter(household=OuterRef("pk"))
+        if campaign is not None
+        else Assignment.objects.none()
+    )
+    figures = Household.objects.filter(
+        village__in=villages.order_by().values("pk"), status=Household.Status.ACTIVE
+    ).aggregate(active=Count("pk"), assigned=Count("pk", filter=Q(covered)))
+    return {
+        "active_households": figures["active"],
+        "assigned_households": figures["assigned"],
+        "unassigned_households": figures["active"] - figures["assigned"],
+    }
+
+
+def cadre_list_with_coverage(
+    *, cadres: QuerySet[Person], campaign: Campaign | None
+) -> QuerySet[Person]:
+    """`cadres` with `assigned_households` and `locked_households`: the active households of
+    their visiting village they hold now. One query, whatever the number of cadres."""
+    held = assignment_current_list(campaign=campaign).filter(
+        household__status=Household.Status.ACTIVE, household__village=OuterRef("visit_village")
+    )
+    if campaign is None:
+        held = held.none()
+    return cadres.annotate(
+        assigned_households=_count_subquery(held, "cadre"),
+        locked_households=_count_subquery(held.filter(locked=True), "cadre"),
+    )
+
+
+def cadre_list_active(*, village: Region) -> QuerySet[Person]:
+    """The cadres households of `village` can be assigned to: active, visiting it."""
+    return Person.objects.filter(visit_village=village, active=True).order_by("name", "id")
+
+
+def cadre_coverage_counts(*, village: Region, campaign: Campaign) -> dict[int, tuple[int, int]]:
+    """cadre id -> (households held, of which locked): the village's active households by the
+    cadre holding them now, in one GROUP BY query."""
+    rows = (
+        assignment_current_list(campaign=campaign)
+        .filter(household__village=village, household__status=Household.Status.ACTIVE)
+        .order_by()
+        .values("cadre")
+        .annotate(held=Count("pk"), locked=Count("pk", filter=Q(locked=True)))
+    )
+    return {row["cadre"]: (row["held"], row["locked"]) for row in rows}
+
+
+def allocation_cadre_list(*, village: Region, campaign: Campaign | None) -> QuerySet[Person]:
+    """The cadres an allocation page shows: the village's active cadres, and anyone who has
+    left or moved but still holds households here (those show as 0 covered), with counts."""
+    holders = (
+        assignment_current_list(campaign=campaign)
+        .filter(household__village=village)
+        .values("cadre")
+        if campaign is not None
+        else Assignment.objects.none().values("cadre")
+    )
+    cadres = Person.objects.filter(
+        Q(visit_village=village, active=True) | Q(pk__in=holders)
+    ).select_related("home_unit", "home_village", "visit_village")
+    held = assignment_current_list(campaign=campaign).filter(
+        household__village=village, household__status=Household.Status.ACTIVE
+    )
+    if campaign is None:
+        held = held.none()
+    return cadres.annotate(
+        assigned_households=_count_subquery(held, "cadre"),
+        locked_households=_count_subquery(held.filter(locked=True), "cadre"),
+    ).order_by("-active", "name", "id")
+
+
+def household_list_with_assignment(
+    *, households: QuerySet[Household], campaign: Campaign | None
+) -> QuerySet[Household]:
+    """`households` with their current assignment: `cadre_id_now`, `cadre_name_now`,
+    `cadre_active_now` and `locked_now` (None when unassigned), as correlated subqueries.
+
+    Ordered close to the allocation order, so a cadre's 片 reads as one run: by group, then
+    shorter addresses first (within one address style that puts 2号 before 10号; the exact
+    natural order is `allocation.household_order`, which SQL cannot page through).
+    """
+    households = households.order_by(
+        F("group_no").asc(nulls_last=True), Length("address"), "address", "id"
+    )
+    if campaign is None:
+        return households.annotate(
+            cadre_id_now=Value(None, output_field=IntegerField()),
+            cadre_name_now=Value(None, output_field=CharField()),
+            cadre_active_now=Value(None, output_field=BooleanField()),
+            locked_now=Value(None, output_field=BooleanField()),
+        )
+    current = assignment_current_list(campaign=campaign).filter(household=OuterRef("pk"))
+    return households.annotate(
+        cadre_id_now=Subquery(current.values("cadre_id")[:1]),
+        cadre_name_now=Subquery(current.values("cadre__name")[:1]),
+        cadre_active_now=Subquery(current.values("cadre__active")[:1]),
+        locked_now=Subquery(current.values("locked")[:1]),
+    )
+
+
+def household_filter_coverage(
+    households: QuerySet[Household],
+    *,
+    campaign: Campaign | None,
+    cadre: Person | None = None,
+    unassigned: bool = False,
+) -> QuerySet[Household]:
+    """Narrow `households` to those one cadre holds now, or to the active ones not covered."""
+    if cadre is not None:
+        if campaign is None:
+            return households.none()
+        households = households.filter(
+            Exists(
+                assignment_current_list(campaign=campaign).filter(
+                    household=OuterRef("pk"), cadre=cadre
+                )
+            )
+        )
+    if unassigned:
+        households = households.filter(status=Household.Status.ACTIVE)
+        if campaign is not None:
+            households = households.exclude(
+                Exists(_covering(campaign).filter(household=OuterRef("pk")))
+            )
+    return households
+
+
+def assignment_history(*, household: Household, campaign: Campaign) -> QuerySet[Assignment]:
+    """Every assignment of one household in one campaign, newest first."""
+    return (
+        Assignment.objects.filter(campaign=campaign, household=household)
+        .select_related("cadre", "assigned_by")
+        .order_by("-started_at", "-id")
+    )
+
+
+def phase_get(*, campaign: Campaign, kind: str) -> Phase | None:
+    return campaign.phases.filter(kind=kind).first()
+
+
+@dataclass(frozen=True)
+class CoverageWarning:
+    """ "尚有 N 户未分配到走访干部": shown until every active household is covered."""
+
+    unassigned: int
+    visiting_starts: dt.date | None  # the first day of 走访整改阶段, if the campaign has one
+    visiting_started: bool
+
+
+def coverage_warning(
+    *, campaign: Campaign | None, unassigned: int, today: dt.date | None = None
+) -> CoverageWarning | None:
+    """The warning for a village (or town) with `unassigned` uncovered households, or None.
+    Reads the visiting phase (one query) only when there is something to warn about."""
+    if campaign is None or unassigned <= 0:
+        return None
+    today = today or clock.today()
+    visiting = phase_get(campaign=campaign, kind=Phase.Kind.VISITING)
+    starts = visiting.start_date if visiting is not None else None
+    return CoverageWarning(
+        unassigned=unassigned,
+        visiting_starts=starts,
+        visiting_started=starts is not None and today >= starts,
+    )

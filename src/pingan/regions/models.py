@@ -118,3 +118,71 @@ class Household(TimeStamped, EncryptedPhone, EncryptedIdNumber):
 
     def __str__(self) -> str:
         return f"{self.village_id}:{self.address}"
+
+
+class ImportBatch(TimeStamped):
+    """One real import of a roster file (households or cadres): who, when, what came of it.
+
+    Dry runs write nothing, so they leave no batch. `region` is the uploader's scope (their
+    village or town; for the command line, the narrowest region covering the villages the
+    file touched): the batch, its change list and its error workbook are shown only to users
+    whose scope contains it. The error workbook holds the rejected rows exactly as uploaded
+    (personal data included), which is why it never leaves that scope.
+    """
+
+    class Kind(models.TextChoices):
+        HOUSEHOLDS = "households", "住户花名册"
+        CADRES = "cadres", "党员干部名单"
+
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="import_batches",
+        verbose_name="导入人",
+    )
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="import_batches",
+        verbose_name="范围",
+    )
+    file_name = models.CharField("文件名", max_length=255)
+    total_rows = models.PositiveIntegerField("数据行", default=0)
+    created_count = models.PositiveIntegerField("新增", default=0)
+    updated_count = models.PositiveIntegerField("更新", default=0)
+    unchanged_count = models.PositiveIntegerField("未变", default=0)
+    rejected_count = models.PositiveIntegerField("拒绝", default=0)
+    # {"changes": [...], "rejections": [[row, reason], ...], "truncated": bool}, masked.
+    summary = models.JSONField("变更摘要", default=dict, blank=True)
+    error_workbook = models.BinaryField("错误行工作簿", null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "导入记录"
+        indexes = [models.Index(fields=["region", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["households", "cadres"]), name="import_batch_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    total_rows=models.F("created_count")
+                    + models.F("updated_count")
+                    + models.F("unchanged_count")
+                    + models.F("rejected_count")
+                ),
+                name="import_batch_counts_add_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name}"
+
+    @property
+    def imported_count(self) -> int:
+        return self.created_count + self.updated_count + self.unchanged_count

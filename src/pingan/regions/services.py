@@ -77,8 +77,17 @@ class HouseholdData:
     synthetic: bool = False
 
 
-def household_build(data: HouseholdData) -> Household:
-    """An unsaved Household with its personal data sealed; raises PersonalDataError."""
+def household_build(
+    data: HouseholdData,
+    *,
+    sealed_phone: pii.Sealed | None = None,
+    sealed_id_number: pii.Sealed | None = None,
+) -> Household:
+    """An unsaved Household with its personal data sealed; raises PersonalDataError.
+
+    A caller that has already validated the phone or ID number (the roster import) passes it
+    sealed, so the same number is not validated twice.
+    """
     if data.village.kind != Region.Kind.VILLAGE:
         raise RegionError(f"“{data.village.name}”不是村（社区），不能登记住户")
     household = Household(
@@ -92,8 +101,12 @@ def household_build(data: HouseholdData) -> Household:
         lng=data.lng,
         synthetic=data.synthetic,
     )
-    household.set_phone(pii.seal_phone(data.phone) if data.phone else None)
-    household.set_id_number(pii.seal_id_number(data.id_number) if data.id_number else None)
+    if sealed_phone is None and data.phone:
+        sealed_phone = pii.seal_phone(data.phone)
+    if sealed_id_number is None and data.id_number:
+        sealed_id_number = pii.seal_id_number(data.id_number)
+    household.set_phone(sealed_phone)
+    household.set_id_number(sealed_id_number)
     return household
 
 

@@ -22,7 +22,7 @@ class AnswerIn:
     question: str
     options: tuple[str, ...] = ()
     text: str = ""
-    number: str | float | int | None = None
+    number: "str | float | int | Decimal | None" = None
     answer_ms: int | None = None
     # The words typed beside an option with a text box (其他：……).
     option_text: str = ""

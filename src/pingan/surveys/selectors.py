@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum
 
 from pingan.surveys.models import Option
 from pingan.visits.models import Answer
@@ -68,7 +68,7 @@ def rate_figures(
     Returns {group value: {rate key: RateFigure}}; a group with no answers is absent.
     """
     definitions = list(definitions)
-    aggregates = {}
+    aggregates: dict[str, Aggregate] = {}
     for d in definitions:
         inside = Q(question__key__in=d["questions"])
         key = d["key"]

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from pingan.web import views
+from pingan.web import allocation, imports, views
 
 app_name = "web"
 urlpatterns = [
@@ -15,4 +15,46 @@ urlpatterns = [
     path("towns/<int:town_id>/", views.town, name="town"),
     path("villages/<int:village_id>/", views.village, name="village"),
     path("households/<int:pk>/reveal/", views.household_reveal, name="household_reveal"),
+    path("villages/<int:village_id>/allocation/", allocation.allocation, name="allocation"),
+    path(
+        "villages/<int:village_id>/allocation/apply/",
+        allocation.allocation_apply,
+        name="allocation_apply",
+    ),
+    path(
+        "villages/<int:village_id>/allocation/assign/",
+        allocation.allocation_assign,
+        name="allocation_assign",
+    ),
+    path(
+        "villages/<int:village_id>/allocation/unlock/",
+        allocation.allocation_unlock,
+        name="allocation_unlock",
+    ),
+    path(
+        "villages/<int:village_id>/allocation/handover/",
+        allocation.allocation_handover,
+        name="allocation_handover",
+    ),
+    # Roster imports (issue 3): households, cadres, history, error rows, initial passwords.
+    path("imports/", imports.import_list, name="import_list"),
+    path(
+        "imports/households/",
+        imports.import_upload,
+        {"kind": "households"},
+        name="import_households",
+    ),
+    path("imports/cadres/", imports.import_upload, {"kind": "cadres"}, name="import_cadres"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/errors.xlsx", imports.import_errors, name="import_errors"),
+    path(
+        "imports/password-sheets/<int:pk>/download/",
+        imports.password_sheet_get,
+        name="password_sheet_download",
+    ),
+    path(
+        "imports/password-sheets/<int:pk>/discard/",
+        imports.password_sheet_destroy,
+        name="password_sheet_discard",
+    ),
 ]

@@ -4,6 +4,8 @@ Anything outside the user's subtree is fetched with `get_object_or_404` on a sco
 queryset, so it is "not found" (404) and its existence is never revealed.
 """
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -12,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -27,7 +29,15 @@ from pingan.accounts.selectors import (
     user_can_see_households,
 )
 from pingan.accounts.services import user_change_password
-from pingan.campaigns.selectors import campaign_current, phase_list
+from pingan.campaigns.selectors import (
+    cadre_list_with_coverage,
+    campaign_current,
+    coverage_totals,
+    coverage_warning,
+    phase_list,
+    user_can_allocate,
+    village_coverage_annotate,
+)
 from pingan.regions.models import Region
 from pingan.regions.selectors import (
     household_group_counts,
@@ -117,7 +127,7 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
     user = request.user
     region = get_object_or_404(town_list(user=user), pk=town_id)
     campaign = campaign_current(town=region)
-    villages = village_list_with_progress(user=user, town=region)
+    villages = village_coverage_annotate(village_list_with_progress(user=user, town=region))
     context = {
         "town": region,
         "breadcrumbs": _breadcrumbs(user=user, region=region),
@@ -125,6 +135,7 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
         "phases": phase_list(campaign=campaign) if campaign else [],
         "villages": villages,
         "totals": village_totals(villages=villages, campaign=campaign),
+        "coverage": coverage_totals(villages=villages, campaign=campaign),
         "synthetic": village_has_synthetic_data(village_ids=villages.values("pk")),
     }
     return render(request, "web/town.html", context)
@@ -133,19 +144,33 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
 @login_required
 def village(request: AuthenticatedRequest, village_id: int) -> HttpResponse:
     user = request.user
-    region = progress = get_object_or_404(village_list_with_progress(user=user), pk=village_id)
+    # `progress` carries the annotations (quota, counts, coverage) the template shows.
+    progress: Any = get_object_or_404(
+        village_coverage_annotate(village_list_with_progress(user=user)), pk=village_id
+    )
+    region: Region = progress
     campaign = campaign_current(town=region.parent) if region.parent else None
     households = Paginator(household_list(user=user, village=region), HOUSEHOLDS_PER_PAGE)
+    roster_visible = user_can_see_households(user)
+    can_allocate = user_can_allocate(user=user, village=region)
     context = {
         "village": progress,
         "breadcrumbs": _breadcrumbs(user=user, region=region),
         "campaign": campaign,
         "groups": household_group_counts(user=user, village=region),
-        "cadres": person_list(user=user)
-        .filter(visit_village=region)
-        .select_related("home_unit", "home_village"),
+        "cadres": cadre_list_with_coverage(
+            cadres=person_list(user=user)
+            .filter(visit_village=region, active=True)
+            .select_related("home_unit", "home_village"),
+            campaign=campaign,
+        ),
         "page": households.get_page(request.GET.get("page")),
-        "roster_visible": user_can_see_households(user),
+        "roster_visible": roster_visible,
+        # 分片包干: coverage for roster readers, the allocation page for those who allocate.
+        "warning": coverage_warning(campaign=campaign, unassigned=progress.unassigned_households)
+        if roster_visible
+        else None,
+        "allocation_url": reverse("web:allocation", args=[region.pk]) if can_allocate else "",
         "is_cadre": user.role == Role.CADRE,
         "can_reveal": user_can_reveal_personal_data(user),
         "synthetic": village_has_synthetic_data(village_ids=[region.pk]),

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.conf import global_settings
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -90,6 +91,12 @@ DATABASES = database_from_env(PINGAN_HOME / "pingan.sqlite3")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Django's hashers, plus one for generated one-time initial passwords (cadre import), listed
+# last so a login rehashes with the default; see pingan.accounts.hashers.
+PASSWORD_HASHERS = [
+    *global_settings.PASSWORD_HASHERS,
+    "pingan.accounts.hashers.OneTimePasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -14,6 +14,12 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PINGAN_DATA_KEY = "dGVzdC1vbmx5LWtleS1mb3ItcGluZ2FuLXRlc3RzLTA="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES = database_from_env(Path(tempfile.gettempdir()) / f"pingan-test-{os.getpid()}.sqlite3")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file rather than Django's in-memory default, so tests with threads (concurrent sync)
+    # see one database with SQLite's real locking, as the embedded deployment does.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"pingan-testdb-{os.getpid()}.sqlite3")
+    }
 STATIC_ROOT = Path(tempfile.gettempdir()) / "pingan-test-static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {

@@ -1,0 +1,279 @@
+"""The allocation algorithm (分片包干) on its own: pure functions, no database."""
+
+import itertools
+import random
+from collections import Counter
+
+import pytest
+
+from pingan.campaigns.allocation import Plan, allocate, household_order, natural_key
+
+
+def cadre_runs(plan: Plan, households: list[int], locked: dict[int, int]) -> dict[int, list[int]]:
+    """Each cadre's unlocked households as indexes into the order with locked ones taken out."""
+    free = [h for h in households if h not in locked]
+    runs: dict[int, list[int]] = {}
+    for index, h in enumerate(free):
+        runs.setdefault(plan.assignment[h], []).append(index)
+    return runs
+
+
+def assert_contiguous(plan: Plan, households: list[int], locked: dict[int, int]) -> None:
+    for cadre, indexes in cadre_runs(plan, households, locked).items():
+        assert indexes == list(range(indexes[0], indexes[-1] + 1)), f"cadre {cadre} has 2+ 片"
+
+
+def assert_proportional(plan: Plan, n: int, k: int) -> None:
+    assert sum(plan.totals.values()) == n
+    assert set(plan.totals.values()) <= {n // k, -(-n // k)}
+    assert plan.balanced
+
+
+# ---------------------------------------------------------------------------------------------
+# Order
+
+
+def test_natural_order_of_house_numbers():
+    rows = [
+        (1, 3, "七营村三组10号"),
+        (2, 3, "七营村三组2号"),
+        (3, 3, "汝集镇七营村第三村民小组5号"),  # the long style, same group
+        (4, 3, "七营村三组１号"),  # full-width digit
+        (5, None, "七营村1号"),  # no group: last
+        (6, 1, "七营村一组99号"),
+        (7, 3, "七营村三组2号之一"),
+    ]
+    assert household_order(rows) == [6, 4, 2, 7, 3, 1, 5]
+
+
+def test_natural_key_compares_numbers_by_value():
+    assert natural_key("三组2号") < natural_key("三组10号")
+    assert natural_key("3-2号") < natural_key("3-10号")
+    assert natural_key("") < natural_key("1号")
+
+
+def test_equal_addresses_fall_back_to_the_id():
+    assert household_order([(9, 1, "1号"), (3, 1, "1号")]) == [3, 9]
+
+
+# ---------------------------------------------------------------------------------------------
+# Proportional and contiguous
+
+
+@pytest.mark.parametrize(
+    ("n", "k"), [(450, 13), (471, 13), (10, 3), (7, 7), (3, 5), (0, 2), (1, 1)]
+)
+def test_equal_shares_and_one_run_each(n, k):
+    households, cadres = list(range(n)), list(range(1000, 1000 + k))
+
+    plan = allocate(households=households, cadres=cadres, current={}, locked={})
+
+    assert_proportional(plan, n, k)
+    assert_contiguous(plan, households, {})
+    assert plan.moved == ()
+    assert set(plan.assignment) == set(households)
+
+
+def test_no_cadres_assigns_nothing():
+    plan = allocate(households=[1, 2, 3], cadres=[], current={1: 9}, locked={2: 9})
+    assert plan.assignment == {}
+    assert not plan.balanced
+    assert plan.dropped_locks == (2,)
+
+
+def test_cadres_must_be_distinct():
+    with pytest.raises(ValueError, match="distinct"):
+        allocate(households=[1], cadres=[5, 5], current={}, locked={})
+
+
+# ---------------------------------------------------------------------------------------------
+# Locked assignments
+
+
+def test_locked_households_are_kept_and_counted():
+    households, cadres = list(range(30)), [1, 2, 3]
+    # Given cadre 3 holds two households at the start of the village by hand
+    locked = {0: 3, 1: 3}
+
+    plan = allocate(households=households, cadres=cadres, current={}, locked=locked)
+
+    assert plan.assignment[0] == plan.assignment[1] == 3
+    assert plan.locked == {1: 0, 2: 0, 3: 2}
+    assert_proportional(plan, 30, 3)  # 10 each, cadre 3's two locked included
+    assert_contiguous(plan, households, locked)
+
+
+def test_locked_households_inside_another_run_do_not_break_it():
+    households, cadres = list(range(12)), [1, 2]
+    locked = {3: 2, 4: 2}  # cadre 2's hand-made households sit where cadre 1's 片 would be
+
+    plan = allocate(households=households, cadres=cadres, current={}, locked=locked)
+
+    assert plan.assignment[3] == plan.assignment[4] == 2
+    assert plan.totals == {1: 6, 2: 6}
+    assert_contiguous(plan, households, locked)
+
+
+def test_too_many_locks_get_as_close_as_possible_and_say_so():
+    households, cadres = list(range(30)), [1, 2, 3, 4]
+    locked = {h: 1 for h in range(15)}  # cadre 1 holds 15 by hand: more than 30/4
+
+    plan = allocate(households=households, cadres=cadres, current={}, locked=locked)
+
+    assert not plan.balanced
+    assert plan.over_locked == (1,)
+    assert plan.totals[1] == 15
+    assert sorted(plan.totals[c] for c in (2, 3, 4)) == [5, 5, 5]
+    assert_contiguous(plan, households, locked)
+
+
+def test_a_lock_to_someone_off_the_roster_is_dropped():
+    households, cadres = list(range(6)), [1, 2]
+    plan = allocate(households=households, cadres=cadres, current={0: 9}, locked={0: 9})
+    assert plan.dropped_locks == (0,)
+    assert plan.assignment[0] in (1, 2)
+    assert plan.moved == (0,)
+    assert_proportional(plan, 6, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stability
+
+
+def _village(n_groups: int = 8, per_group: int = 55) -> list[tuple[int, int, str]]:
+    return [
+        (g * 1000 + no, g, f"七营村{g}组{no}号")
+        for g in range(1, n_groups + 1)
+        for no in range(1, per_group + 1)
+    ]
+
+
+def test_running_again_moves_nothing():
+    households, cadres = household_order(_village()), list(range(1, 14))
+    first = allocate(households=households, cadres=cadres, current={}, locked={})
+    again = allocate(households=households, cadres=cadres, current=first.assignment, locked={})
+    assert again.moved == ()
+    assert again.assignment == first.assignment
+
+
+def test_ten_new_households_in_different_groups_move_few_and_only_at_boundaries():
+    # Given a village of 440 households split among 13 cadres
+    rows = _village()
+    cadres = list(range(1, 14))
+    before = allocate(households=household_order(rows), cadres=cadres, current={}, locked={})
+    # When 10 households are added in different groups (new house numbers between old ones)
+    rows += [(90000 + g, g % 8 + 1, f"七营村{g % 8 + 1}组{5 * g + 2}号之一") for g in range(10)]
+    households = household_order(rows)
+    after = allocate(households=households, cadres=cadres, current=before.assignment, locked={})
+    # Then shares and 片 still hold, few households move, and only next to a boundary
+    assert_proportional(after, 450, 13)
+    assert_contiguous(after, households, {})
+    assert len(after.moved) <= 10 + len(cadres)
+    boundaries = [
+        index
+        for index, (a, b) in enumerate(itertools.pairwise(households), start=1)
+        if after.assignment[a] != after.assignment[b]
+    ]
+    for h in after.moved:
+        position = households.index(h)
+        assert min(abs(position - b) for b in boundaries) <= 10, h
+    # and every cadre keeps the bulk of its 片
+    kept = Counter(c for h, c in after.assignment.items() if before.assignment.get(h) == c)
+    assert all(kept[c] >= before.totals[c] - 10 for c in cadres)
+
+
+def test_a_leaving_cadre_hands_over_and_the_others_mostly_stay():
+    households, cadres = household_order(_village()), list(range(1, 14))
+    before = allocate(households=households, cadres=cadres, current={}, locked={})
+    leaving = 7
+
+    after = allocate(
+        households=households,
+        cadres=[c for c in cadres if c != leaving],
+        current=before.assignment,
+        locked={},
+    )
+
+    assert_proportional(after, 440, 12)
+    assert_contiguous(after, households, {})
+    assert leaving not in after.assignment.values()
+    # The leaver's households must move, and closing the gap in the middle of the village
+    # shifts every boundary toward it (equal shares and one 片 each leave no other way);
+    # still, every other cadre keeps most of their 片.
+    assert set(after.moved) >= {h for h, c in before.assignment.items() if c == leaving}
+    kept = Counter(c for h, c in after.assignment.items() if before.assignment[h] == c)
+    assert all(kept[c] > before.totals[c] // 2 for c in cadres if c != leaving)
+
+
+def test_a_new_cadre_lands_where_households_are_unassigned():
+    rows = _village(n_groups=4, per_group=30)
+    cadres = [1, 2, 3, 4]
+    before = allocate(households=household_order(rows), cadres=cadres, current={}, locked={})
+    # A new group of 30 households at the end of the village, and a new cadre for it
+    rows += [(80000 + no, 5, f"七营村5组{no}号") for no in range(1, 31)]
+    households = household_order(rows)
+
+    after = allocate(
+        households=households, cadres=[*cadres, 5], current=before.assignment, locked={}
+    )
+
+    assert after.moved == ()
+    assert {after.assignment[80000 + no] for no in range(1, 31)} == {5}
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimality: no plan with the same guarantees and the same order of existing cadres moves fewer
+
+
+def _brute_force(households, cadres, current, locked, plan: Plan) -> int:
+    """The fewest moves over every plan with the same shares, one run each, the locks kept,
+    and the cadres who hold unlocked households today in the same order as in `plan`."""
+    honoured = {h: c for h, c in locked.items() if c in cadres}
+    free = [h for h in households if h not in honoured]
+    flexible = [c for c in plan.cadre_order if c not in plan.over_locked]
+    holders = {current.get(h) for h in free}
+    existing = [c for c in plan.cadre_order if c in holders and c in flexible]
+    base = {c: plan.share[0] - plan.locked[c] for c in flexible}
+    extra = len(free) - sum(base.values())
+    best = len(households) + 1
+    for order in itertools.permutations(flexible):
+        if [c for c in order if c in existing] != existing:
+            continue
+        for plus in itertools.combinations(order, extra):
+            assignment = dict(honoured)
+            start = 0
+            for c in order:
+                size = base[c] + (c in plus)
+                for h in free[start : start + size]:
+                    assignment[h] = c
+                start += size
+            moves = sum(1 for h in households if current.get(h) not in (None, assignment[h]))
+            best = min(best, moves)
+    return best
+
+
+def test_the_dynamic_programme_finds_the_fewest_moves():
+    rng = random.Random(2021)  # noqa: S311 - reproducible test cases, not secrets
+    for _ in range(300):
+        n, k = rng.randint(1, 9), rng.randint(1, 4)
+        households, cadres = list(range(n)), list(range(100, 100 + k))
+        earlier = cadres + ([999] if rng.random() < 0.3 else [])
+        rng.shuffle(earlier)
+        earlier = earlier[: rng.randint(1, len(earlier))]
+        cuts = sorted(rng.randint(0, n) for _ in range(len(earlier) - 1))
+        current = {
+            h: c
+            for c, (start, end) in zip(earlier, itertools.pairwise([0, *cuts, n]), strict=True)
+            for h in range(start, end)
+            if rng.random() < 0.85
+        }
+        locked = {h: rng.choice([*cadres, 999]) for h in households if rng.random() < 0.15}
+
+        plan = allocate(households=households, cadres=cadres, current=current, locked=locked)
+
+        honoured = {h: c for h, c in locked.items() if c in cadres}
+        assert_contiguous(plan, households, honoured)
+        assert all(plan.assignment[h] == c for h, c in honoured.items())
+        if not plan.over_locked:
+            assert_proportional(plan, n, k)
+        assert len(plan.moved) == _brute_force(households, cadres, current, locked, plan)

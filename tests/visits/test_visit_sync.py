@@ -1,0 +1,136 @@
+"""Exactly-once sync: replays, conflicts, mixed batches, scope, and the problems it raises."""
+
+import pytest
+
+from pingan.accounts.models import Role
+from pingan.ledger.models import Problem, ProblemEvent
+from pingan.surveys.answers import AnswerIn
+from pingan.visits.models import Answer, Visit
+from pingan.visits.services import ProblemIn, visit_sync
+from tests.factories import visit_in
+
+
+def _counts() -> tuple[int, int, int]:
+    return Visit.objects.count(), Answer.objects.count(), Problem.objects.count()
+
+
+def test_the_same_batch_replayed_three_times_creates_once(world, field):
+    cadre = world.users[Role.CADRE]
+    batch = [
+        visit_in(field.households[0], field.questionnaire),
+        visit_in(field.households[1], field.questionnaire,
+                 answers=(AnswerIn("safety", ("不安全",)), AnswerIn("police", ("不满意",)))),
+        visit_in(field.households[2], None, outcome="not_home", answers=()),
+    ]  # fmt: skip
+    first = visit_sync(actor=cadre, items=batch)
+    assert [r.status for r in first] == ["created", "created", "created"]
+    after_first = _counts()
+    assert after_first == (3, 3 + 2, 2)
+    for _ in range(2):
+        again = visit_sync(actor=cadre, items=batch)
+        assert [r.status for r in again] == ["duplicate"] * 3
+        assert [(r.visit_id, r.problem_codes) for r in again] == [
+            (r.visit_id, r.problem_codes) for r in first
+        ]
+    assert _counts() == after_first
+
+
+def test_the_same_uuid_with_different_content_is_a_conflict(world, field):
+    cadre = world.users[Role.CADRE]
+    original = visit_in(field.households[0], field.questionnaire)
+    visit_sync(actor=cadre, items=[original])
+    changed = visit_in(field.households[0], field.questionnaire, uuid=original.uuid,
+                       answers=(AnswerIn("safety", ("不安全",)),))  # fmt: skip
+    [result] = visit_sync(actor=cadre, items=[changed])
+    assert result.status == "conflict"
+    assert "不同的内容" in result.detail
+    stored = Visit.objects.get(uuid=original.uuid)
+    assert list(stored.answers.values_list("option__label", flat=True)) == ["安全", "满意", "知道"]
+    assert Problem.objects.count() == 0
+
+
+def test_a_mixed_batch_keeps_every_good_item(world, field):
+    cadre = world.users[Role.CADRE]
+    good = visit_in(field.households[0], field.questionnaire)
+    not_mine = visit_in(field.other_households[0], field.questionnaire)
+    missing_required = visit_in(field.households[1], field.questionnaire,
+                                answers=(AnswerIn("police", ("满意",)),))  # fmt: skip
+    backwards = visit_in(field.households[2], None, outcome="not_home", answers=(),
+                         ended_at=field.campaign.created_at.replace(year=2000))  # fmt: skip
+    good_too = visit_in(field.households[2], None, outcome="refused", answers=())
+    results = visit_sync(actor=cadre, items=[good, not_mine, missing_required, backwards, good_too])
+    assert [r.status for r in results] == ["created", "rejected", "rejected", "rejected", "created"]
+    assert results[1].errors == [
+        {"loc": ["household_id"], "msg": "该户未分配给您（分片包干），不能提交走访",
+         "type": "value_error"}
+    ]  # fmt: skip
+    assert results[2].errors[0]["msg"] == "第 1 题是必答题"
+    assert results[3].errors[0]["msg"] == "结束时间早于开始时间"
+    assert set(Visit.objects.values_list("uuid", flat=True)) == {good.uuid, good_too.uuid}
+
+
+def test_every_negative_answer_becomes_its_own_reported_problem(world, field):
+    cadre = world.users[Role.CADRE]
+    item = visit_in(
+        field.households[0],
+        field.questionnaire,
+        answers=(
+            AnswerIn("safety", ("不太安全",)),
+            AnswerIn("safety_reason", ("赌博",)),
+            AnswerIn("nearby", ("赌博", "黑恶势力")),
+            AnswerIn("police", ("说不清",)),
+            AnswerIn("court", ("不满意",)),
+        ),
+        opinion="希望村口装个路灯",
+        problems=(ProblemIn("村口路灯坏了三个月", "基础设施"),),
+    )
+    [result] = visit_sync(actor=cadre, items=[item])
+    problems = Problem.objects.order_by("code")
+    assert [p.code for p in problems] == result.problem_codes
+    assert [(p.source, p.category, p.option.label if p.option else None) for p in problems] == [
+        ("survey", "治安", "不太安全"),
+        ("survey", "治安", "赌博"),
+        ("survey", "扫黑除恶", "黑恶势力"),
+        ("survey", "政法机关服务", "不满意"),
+        ("visit", "基础设施", None),
+    ]
+    assert {p.status for p in problems} == {Problem.Status.REPORTED}
+    assert problems[0].description == "您觉得您所在的村（社区）社会治安安全吗？　回答：不太安全"
+    assert all(p.visit_id == result.visit_id and p.cadre == field.cadre for p in problems)
+    assert ProblemEvent.objects.filter(action="report").count() == 5
+    # Codes are <town code>-<year of the report>-<serial>, consecutive and unique.
+    assert result.problem_codes[0].startswith(f"{world.town.code}-")
+    serials = [int(code.rsplit("-", 1)[1]) for code in result.problem_codes]
+    assert serials == list(range(serials[0], serials[0] + 5))
+
+
+def test_answers_are_refused_on_a_visit_that_cannot_carry_them(world, field):
+    cadre = world.users[Role.CADRE]
+    [result] = visit_sync(actor=cadre, items=[visit_in(field.households[0], field.questionnaire,
+                                                       outcome="not_home")])  # fmt: skip
+    assert result.status == "rejected"
+    assert result.errors[0]["msg"] == "只有入户或电话走访才能填写问卷"
+
+
+def test_a_used_questionnaire_is_frozen(world, field):
+    assert field.questionnaire.frozen_at is None
+    visit_sync(actor=world.users[Role.CADRE],
+               items=[visit_in(field.households[0], field.questionnaire)])  # fmt: skip
+    field.questionnaire.refresh_from_db()
+    assert field.questionnaire.frozen_at is not None
+
+
+@pytest.mark.parametrize("role", [Role.TOWN_ADMIN, Role.VILLAGE_ADMIN, Role.LEADER])
+def test_only_the_assigned_cadre_may_submit(world, field, role):
+    [result] = visit_sync(actor=world.users[role],
+                          items=[visit_in(field.households[0], field.questionnaire)])  # fmt: skip
+    assert result.status == "rejected"
+    assert Visit.objects.count() == 0
+
+
+def test_a_uuid_sent_by_someone_else_is_a_conflict_not_a_leak(world, field):
+    item = visit_in(field.households[0], field.questionnaire)
+    visit_sync(actor=world.users[Role.CADRE], items=[item])
+    [result] = visit_sync(actor=world.users[Role.TOWN_ADMIN], items=[item])
+    assert result.status == "conflict"
+    assert result.visit_id is None
