@@ -14,6 +14,7 @@ Target: at least 500 visits/s for first submissions.
 """
 
 import argparse
+import datetime as dt
 import os
 import random
 import sys
@@ -42,14 +43,15 @@ SATISFACTION = ["满意"] * 6 + ["比较满意"] * 3 + ["不太满意", "说不�
 
 
 def visit_item(rng: random.Random, household_id: int, questionnaire_id: int, day: int) -> dict:
-    start = f"2021-10-{16 + day:02d}T{9 + rng.randrange(8):02d}:{rng.randrange(60):02d}:00+08:00"
+    date = dt.date(2021, 10, 16) + dt.timedelta(days=day)
+    start = f"{date}T{9 + rng.randrange(8):02d}:{rng.randrange(60):02d}:00+08:00"
     outcome = rng.choices(["completed", "phone", "not_home", "refused"], [80, 8, 10, 2])[0]
     item = {
         "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
         "household_id": household_id,
         "outcome": outcome,
         "started_at": start,
-        "ended_at": start.replace(":00+08:00", ":00+08:00"),
+        "ended_at": start.replace(":00+08:00", ":59+08:00"),
         "leaflet_handed": outcome != "not_home",
         "lat": f"{33.1 + rng.random() / 10:.6f}",
         "lng": f"{116.1 + rng.random() / 10:.6f}",

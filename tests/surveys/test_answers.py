@@ -60,7 +60,7 @@ def test_the_condition_shows_1a_only_after_an_unsafe_answer(index):
     other = [a for a in shown.answers if a.option and a.option.label == "其他"]
     assert other[0].text == "夜里有人偷电动车"
     # Each negative option chosen is one future problem; 1a's options are neutral.
-    assert [a.option.label for a in shown.negative] == ["不太安全"]
+    assert [o.label for _, o in shown.negative] == ["不太安全"]
 
 
 def test_exclusive_single_and_unknown_options_are_refused(index):
@@ -87,7 +87,7 @@ def test_multiple_negative_options_each_count(index):
         [AnswerIn("safety", ("说不清",)), AnswerIn("nearby", ("赌博", "电信网络诈骗"))],
     )
     assert result.errors == []
-    assert [a.option.label for a in result.negative] == ["赌博", "电信网络诈骗"]
+    assert [o.label for _, o in result.negative] == ["赌博", "电信网络诈骗"]
 
 
 def test_an_answer_given_twice_is_refused(index):

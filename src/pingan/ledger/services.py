@@ -30,41 +30,45 @@ def problem_codes_reserve(*, town: Region, year: int, count: int) -> list[str]:
 class ProblemDraft:
     """A problem about to be reported, before it has a code."""
 
+    campaign: Campaign
+    village: Region
     source: str
     description: str
     category: str = ""
+    household: Household | None = None
+    cadre: Person | None = None
+    visit: Visit | None = None
     question: Question | None = None
     option: Option | None = None
 
 
 @transaction.atomic
-def problem_report_many(
-    *,
-    campaign: Campaign,
-    village: Region,
-    household: Household | None,
-    cadre: Person | None,
-    visit: Visit | None,
-    actor: User,
-    drafts: list[ProblemDraft],
-) -> list[Problem]:
+def problem_report_many(*, actor: User, drafts: list[ProblemDraft]) -> list[Problem]:
     """Record problems in state `reported` (the town center accepts them next), each with its
-    first ProblemEvent."""
+    first ProblemEvent; codes are reserved per town in one locked step for the whole list."""
     if not drafts:
         return []
     now = clock.now()
-    town = village.parent
-    if town is None:
-        raise ValueError(f"village {village.pk} has no town")
-    codes = problem_codes_reserve(town=town, year=clock.local(now).year, count=len(drafts))
+    year = clock.local(now).year
+    by_town: dict[int, tuple[Region, list[int]]] = {}
+    for position, draft in enumerate(drafts):
+        town = draft.village.parent
+        if town is None:
+            raise ValueError(f"village {draft.village.pk} has no town")
+        by_town.setdefault(town.pk, (town, []))[1].append(position)
+    codes: list[str] = [""] * len(drafts)
+    for town, positions in by_town.values():
+        reserved = problem_codes_reserve(town=town, year=year, count=len(positions))
+        for position, code in zip(positions, reserved, strict=True):
+            codes[position] = code
     problems = Problem.objects.bulk_create(
         Problem(
             code=code,
-            campaign=campaign,
-            village=village,
-            household=household,
-            cadre=cadre,
-            visit=visit,
+            campaign=draft.campaign,
+            village=draft.village,
+            household=draft.household,
+            cadre=draft.cadre,
+            visit=draft.visit,
             source=draft.source,
             category=draft.category,
             description=draft.description,

@@ -48,14 +48,17 @@ class AnswerError:
 
 @dataclass
 class CheckedAnswers:
+    questionnaire: Questionnaire
     answers: list[CleanAnswer] = field(default_factory=list)
     errors: list[AnswerError] = field(default_factory=list)
 
     @property
-    def negative(self) -> list[CleanAnswer]:
+    def negative(self) -> list[tuple[Question, Option]]:
         """Chosen options of negative polarity: each one becomes a problem."""
         return [
-            a for a in self.answers if a.option and a.option.polarity == Option.Polarity.NEGATIVE
+            (a.question, a.option)
+            for a in self.answers
+            if a.option is not None and a.option.polarity == Option.Polarity.NEGATIVE
         ]
 
 
@@ -97,7 +100,7 @@ def _number(raw: Any) -> Decimal | None:
 
 
 def answers_check(index: QuestionnaireIndex, received: list[AnswerIn]) -> CheckedAnswers:
-    result = CheckedAnswers()
+    result = CheckedAnswers(index.questionnaire)
     by_key: dict[str, AnswerIn] = {}
     for item in received:
         if item.question not in index.questions:

@@ -13,7 +13,7 @@ database's unique constraint: the loser re-reads and reports duplicate or confli
 
 import datetime as dt
 import uuid as uuid_module
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -21,17 +21,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
 from pingan.accounts.models import Person, User
-from pingan.campaigns.models import Assignment, Campaign
+from pingan.campaigns.models import Assignment
 from pingan.core import clock
+from pingan.core.bulk import insert_rows
 from pingan.ledger.models import Problem
 from pingan.ledger.services import ProblemDraft, problem_report_many
 from pingan.regions.models import Household
-from pingan.surveys.answers import AnswerIn, QuestionnaireIndex, answers_check
+from pingan.surveys.answers import AnswerIn, CheckedAnswers, QuestionnaireIndex, answers_check
 from pingan.surveys.models import Questionnaire
 from pingan.surveys.services import questionnaire_freeze
 from pingan.visits.models import Answer, Visit
 
 BATCH_LIMIT = 200
+ANSWER_COLUMNS = ("visit_id", "question_id", "option_id", "text", "number", "answer_ms")
 WITH_QUESTIONNAIRE = (Visit.Outcome.COMPLETED, Visit.Outcome.PHONE)
 
 
@@ -90,7 +92,7 @@ def _error(loc: str | list[str], msg: str) -> dict[str, Any]:
 def _previous(visit: Visit, item: VisitIn, actor: User) -> SyncResult:
     """What a uuid already stored answers now: the original result, or a conflict."""
     if visit.payload_digest == item.digest and visit.submitted_by_id == actor.pk:
-        codes = sorted(visit.problems.values_list("code", flat=True))
+        codes = sorted(problem.code for problem in visit.problems.all())  # prefetched
         return SyncResult(item.uuid, "duplicate", visit_id=visit.pk, problem_codes=codes)
     return SyncResult(
         item.uuid,
@@ -155,80 +157,115 @@ def _check(item: VisitIn, context: _BatchContext) -> tuple[Assignment, Any]:
     return assignment, checked
 
 
-def _create(item: VisitIn, context: _BatchContext, assignment: Assignment, checked) -> SyncResult:
-    household: Household = assignment.household
-    campaign: Campaign = assignment.campaign
-    person = assignment.cadre  # the actor's own profile: `_check` matched it
-    questionnaire = checked and context.index(item.questionnaire_id or 0)
-    visit = Visit.objects.create(
-        uuid=item.uuid,
-        payload_digest=item.digest,
-        campaign=campaign,
-        household=household,
-        village=household.village,
-        cadre=person,
-        submitted_by=context.actor,
-        outcome=item.outcome,
-        counts=item.outcome in Visit.COUNTING,
-        questionnaire=questionnaire.questionnaire if questionnaire else None,
-        leaflet_handed=item.leaflet_handed,
-        opinion=item.opinion.strip(),
-        note=item.note.strip(),
-        started_at=item.started_at,
-        ended_at=item.ended_at,
-        received_at=clock.now(),
-        lat=item.lat,
-        lng=item.lng,
-        accuracy_m=item.accuracy_m,
-        mock_location=item.mock_location,
-        device_id=item.device_id[:100],
-        app_version=item.app_version[:40],
+@dataclass
+class _Pending:
+    """An item that passed every check and waits to be written."""
+
+    position: int
+    item: VisitIn
+    assignment: Assignment
+    checked: CheckedAnswers | None
+
+
+def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
+    """Write checked items: visits, answers and problems in a few bulk statements. Runs inside
+    the caller's transaction; a uuid taken meanwhile raises IntegrityError for the caller."""
+    now = clock.now()
+    visits = Visit.objects.bulk_create(
+        Visit(
+            uuid=p.item.uuid,
+            payload_digest=p.item.digest,
+            campaign=p.assignment.campaign,
+            household=p.assignment.household,
+            village=p.assignment.household.village,
+            cadre=p.assignment.cadre,
+            submitted_by=context.actor,
+            outcome=p.item.outcome,
+            counts=p.item.outcome in Visit.COUNTING,
+            questionnaire_id=p.item.questionnaire_id if p.checked is not None else None,
+            leaflet_handed=p.item.leaflet_handed,
+            opinion=p.item.opinion.strip(),
+            note=p.item.note.strip(),
+            started_at=p.item.started_at,
+            ended_at=p.item.ended_at,
+            received_at=now,
+            lat=p.item.lat,
+            lng=p.item.lng,
+            accuracy_m=p.item.accuracy_m,
+            mock_location=p.item.mock_location,
+            device_id=p.item.device_id[:100],
+            app_version=p.item.app_version[:40],
+        )
+        for p in pending
     )
+    answers: list[tuple] = []
     drafts: list[ProblemDraft] = []
-    if checked is not None and questionnaire is not None:
-        questionnaire_freeze(questionnaire=questionnaire.questionnaire)
-        Answer.objects.bulk_create(
-            Answer(
-                visit=visit,
-                question=a.question,
-                option=a.option,
-                text=a.text,
-                number=a.number,
-                answer_ms=a.answer_ms,
-            )
-            for a in checked.answers
+    owners: list[int] = []  # the index in `pending` of each draft
+    used: dict[int, Questionnaire] = {}
+    for index, (p, visit) in enumerate(zip(pending, visits, strict=True)):
+        household, campaign = p.assignment.household, p.assignment.campaign
+        base = ProblemDraft(
+            campaign=campaign,
+            village=household.village,
+            household=household,
+            cadre=p.assignment.cadre,
+            visit=visit,
+            source=Problem.Source.SURVEY,
+            description="",
         )
-        drafts.extend(
-            ProblemDraft(
-                source=Problem.Source.SURVEY,
-                category=a.option.category or a.question.category,
-                description=f"{a.question.text}　回答：{a.option.label}",
-                question=a.question,
-                option=a.option,
-            )
-            for a in checked.negative
-        )
-    drafts.extend(
-        ProblemDraft(source=Problem.Source.VISIT, description=p.text.strip(), category=p.category)
-        for p in item.problems
-        if p.text.strip()
-    )
-    problems = problem_report_many(
-        campaign=campaign,
-        village=household.village,
-        household=household,
-        cadre=person,
-        visit=visit,
-        actor=context.actor,
-        drafts=drafts,
-    )
-    return SyncResult(
-        item.uuid, "created", visit_id=visit.pk, problem_codes=[p.code for p in problems]
-    )
+        if p.checked is not None:
+            questionnaire = p.checked.questionnaire
+            used[questionnaire.pk] = questionnaire
+            answers.extend(
+                (visit.pk, a.question.pk, a.option.pk if a.option else None, a.text, a.number,
+                 a.answer_ms)
+                for a in p.checked.answers
+            )  # fmt: skip
+            for question, option in p.checked.negative:
+                drafts.append(
+                    replace(
+                        base,
+                        category=option.category or question.category,
+                        description=f"{question.text}　回答：{option.label}",
+                        question=question,
+                        option=option,
+                    )
+                )
+                owners.append(index)
+        for raised in p.item.problems:
+            if raised.text.strip():
+                drafts.append(
+                    replace(
+                        base,
+                        source=Problem.Source.VISIT,
+                        description=raised.text.strip(),
+                        category=raised.category,
+                    )
+                )
+                owners.append(index)
+    insert_rows(Answer, ANSWER_COLUMNS, answers)
+    for questionnaire in used.values():
+        if questionnaire.frozen_at is None:
+            questionnaire_freeze(questionnaire=questionnaire)
+            questionnaire.frozen_at = now
+    problems = problem_report_many(actor=context.actor, drafts=drafts)
+    codes: list[list[str]] = [[] for _ in pending]
+    for index, problem in zip(owners, problems, strict=True):
+        codes[index].append(problem.code)
+    return [
+        SyncResult(p.item.uuid, "created", visit_id=visit.pk, problem_codes=codes[index])
+        for index, (p, visit) in enumerate(zip(pending, visits, strict=True))
+    ]
 
 
 def visit_sync(*, actor: User, items: list[VisitIn]) -> list[SyncResult]:
-    """Store a batch of visits from one cadre, each exactly once. See the module docstring."""
+    """Store a batch of visits from one cadre, each exactly once. See the module docstring.
+
+    Every item is checked first. The good ones are then written together in one transaction
+    (a handful of bulk statements for the whole batch). If that fails — another request took
+    one of the uuids in the meantime — it is rolled back and the items are written one by
+    one, each in its own savepoint, so the race is settled item by item.
+    """
     if len(items) > BATCH_LIMIT:
         raise ValueError(f"一次最多提交 {BATCH_LIMIT} 条走访")
     context = _BatchContext(actor, items)
@@ -238,38 +275,49 @@ def visit_sync(*, actor: User, items: list[VisitIn]) -> list[SyncResult]:
             Prefetch("problems", queryset=Problem.objects.only("code", "visit_id"))
         )
     }
-    results: list[SyncResult] = []
+    results: list[SyncResult | None] = [None] * len(items)
+    pending: list[_Pending] = []
     seen: dict[uuid_module.UUID, VisitIn] = {}
-    for item in items:
+    for position, item in enumerate(items):
         if item.uuid in seen:
             same = seen[item.uuid].digest == item.digest
-            results.append(
-                SyncResult(
-                    item.uuid,
-                    "duplicate" if same else "conflict",
-                    detail="" if same else "同一批次中同一走访编号出现了两次且内容不同",
-                )
+            results[position] = SyncResult(
+                item.uuid,
+                "duplicate" if same else "conflict",
+                detail="" if same else "同一批次中同一走访编号出现了两次且内容不同",
             )
             continue
         seen[item.uuid] = item
         if item.uuid in stored:
-            results.append(_previous(stored[item.uuid], item, actor))
+            results[position] = _previous(stored[item.uuid], item, actor)
             continue
         try:
             assignment, checked = _check(item, context)
         except _Rejected as rejected:
-            results.append(SyncResult(item.uuid, "rejected", errors=rejected.errors))
+            results[position] = SyncResult(item.uuid, "rejected", errors=rejected.errors)
             continue
+        pending.append(_Pending(position, item, assignment, checked))
+    if pending:
         try:
             with transaction.atomic():
-                results.append(_create(item, context, assignment, checked))
+                written = _write(pending, context)
         except IntegrityError:
-            # Another request stored the same uuid first: answer as a replay would.
-            winner = Visit.objects.filter(uuid=item.uuid).first()
-            if winner is None:
-                raise
-            results.append(_previous(winner, item, actor))
-    return results
+            written = [_write_one(p, context, actor) for p in pending]
+        for p, result in zip(pending, written, strict=True):
+            results[p.position] = result
+    return [result for result in results if result is not None]
+
+
+def _write_one(pending: _Pending, context: _BatchContext, actor: User) -> SyncResult:
+    try:
+        with transaction.atomic():
+            return _write([pending], context)[0]
+    except IntegrityError:
+        # Another request stored the same uuid first: answer as a replay would.
+        winner = Visit.objects.filter(uuid=pending.item.uuid).first()
+        if winner is None:
+            raise
+        return _previous(winner, pending.item, actor)
 
 
 @transaction.atomic
