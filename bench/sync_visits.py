@@ -91,17 +91,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="pingan_bench_sync")
     parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2, help="also run with this many processes")
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = setup_database(args.db)
     os.environ.setdefault("PINGAN_HOME", tempfile.mkdtemp(prefix="pingan-bench-sync-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.config.settings.dev"
     os.environ["PINGAN_DEV_KEY_WARNED"] = "1"
+    os.environ["PINGAN_DEBUG"] = "0"  # as in production: no per-query debug recording
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
 
     from pingan.accounts.models import Person, Role
     from pingan.accounts.services import api_token_create, user_create
@@ -146,26 +147,57 @@ def main() -> None:
         ]
         batches.append((tokens[person], {"visits": items}))
 
+    for workers in sorted({1, args.workers}):
+        for label in ("first submission", "replay (all duplicates)"):
+            run(batches, workers, label)
+        # Fresh visits for the next worker count (a replay of these would all be duplicates).
+        batches = [
+            (token, {"visits": [dict(item, uuid=str(uuid.UUID(int=rng.getrandbits(128))))
+                                for item in body["visits"]]})
+            for token, body in batches
+        ]  # fmt: skip
+
+
+def post_all(batches: list) -> dict[str, int]:
+    """Post batches through the whole Django request path; returns the summed statuses."""
+    from django.db import connection
+    from django.test import Client
+
+    connection.close()  # a forked worker opens its own connection
     client = Client()
-    for label in ("first submission", "replay (all duplicates)"):
-        statuses: dict[str, int] = {}
-        start = time.perf_counter()
-        for token, body in batches:
-            response = client.post("/api/v1/visits/sync", body, content_type="application/json",
-                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-            if response.status_code != 200:
-                sys.exit(f"HTTP {response.status_code}: {response.content[:500]!r}")
-            body = response.json()
-            for key, value in body["summary"].items():
-                statuses[key] = statuses.get(key, 0) + value
-            rejected = [r for r in body["results"] if r["status"] == "rejected"]
-            if rejected and "first rejection" not in statuses:
-                print("  first rejection:", rejected[0]["errors"][:2])
-                statuses["first rejection"] = 1
-        elapsed = time.perf_counter() - start
-        total = args.batches * 200
-        print(f"{label}: {total} visits in {elapsed:.2f} s = {total / elapsed:.0f} visits/s "
-              f"{statuses}")  # fmt: skip
+    statuses: dict[str, int] = {}
+    for token, body in batches:
+        response = client.post("/api/v1/visits/sync", body, content_type="application/json",
+                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        if response.status_code != 200:
+            raise SystemExit(f"HTTP {response.status_code}: {response.content[:500]!r}")
+        for key, value in response.json()["summary"].items():
+            statuses[key] = statuses.get(key, 0) + value
+    return statuses
+
+
+def run(batches: list, workers: int, label: str) -> None:
+    """`workers` processes (like app-server processes) share the batches and post at once."""
+    import multiprocessing
+
+    from django.db import connection
+
+    connection.close()
+    shares = [batches[i::workers] for i in range(workers)]
+    start = time.perf_counter()
+    if workers == 1:
+        results = [post_all(shares[0])]
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(post_all, shares)
+    elapsed = time.perf_counter() - start
+    statuses: dict[str, int] = {}
+    for result in results:
+        for key, value in result.items():
+            statuses[key] = statuses.get(key, 0) + value
+    total = sum(len(body["visits"]) for _, body in batches)
+    print(f"{workers} worker(s), {label}: {total} visits in {elapsed:.2f} s = "
+          f"{total / elapsed:.0f} visits/s {statuses}")  # fmt: skip
 
 
 if __name__ == "__main__":

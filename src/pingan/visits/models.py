@@ -101,9 +101,14 @@ class Visit(models.Model):
 class Answer(models.Model):
     """One answer to one question of a visit. A multiple-choice answer is one row per option."""
 
-    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="answers")
+    # No single-column indexes on visit and question: the unique constraints below lead with
+    # visit, and the (question, option) index leads with question. Every index costs the sync
+    # path time on each of the ~15 answer rows a visit writes.
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
     question = models.ForeignKey(
-        "surveys.Question", on_delete=models.PROTECT, related_name="answers"
+        "surveys.Question", on_delete=models.PROTECT, related_name="answers", db_index=False
     )
     option = models.ForeignKey(
         "surveys.Option", on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
