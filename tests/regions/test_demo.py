@@ -1,5 +1,6 @@
 """`pingan demo --no-serve`: the seed town with a full synthetic roster, cadres and logins."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -8,10 +9,12 @@ from django.core.management import call_command
 from django.db.models import Count, Max
 
 from pingan.accounts.models import Person, Role, User
-from pingan.campaigns.models import VillageQuota
-from pingan.core import crypto, pii
+from pingan.campaigns.models import Assignment, VillageQuota
+from pingan.core import clock, crypto, pii
+from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
 from pingan.regions.synthetic import DEMO_PASSWORD, cadres_for, demo_logins_ensure
+from pingan.visits.models import Visit
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +31,16 @@ ROLE_SCOPES = {
 
 def demo() -> str:
     out = io.StringIO()
-    call_command("demo", "--no-serve", stdout=out, stderr=io.StringIO())
+    call_command("demo", "--no-serve", "--visit-days", "2", stdout=out, stderr=io.StringIO())
     return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _demo_home(settings, tmp_path):
+    """The demo writes its clock file under PINGAN_HOME and sets PINGAN_DEMO_NOW in-process;
+    both are undone when the test ends (pytest-django restores the settings)."""
+    settings.PINGAN_HOME = tmp_path
+    settings.PINGAN_DEMO_NOW = ""
 
 
 def printed_logins(output: str) -> dict[str, str]:
@@ -50,10 +61,12 @@ def state() -> dict[str, object]:
         "regions": Region.objects.count(),
         "household_updated": Household.objects.aggregate(m=Max("updated_at"))["m"],
         "people_updated": Person.objects.aggregate(m=Max("updated_at"))["m"],
+        "visits": Visit.objects.count(),
+        "assignments": Assignment.objects.count(),
     }
 
 
-def test_demo_builds_a_synthetic_town_once_and_its_logins_work():
+def test_demo_builds_a_synthetic_town_once_and_its_logins_work(tmp_path):
     # First run: migrate (a no-op here), load_seed, the roster, cadres and logins.
     first = demo()
 
@@ -109,6 +122,23 @@ def test_demo_builds_a_synthetic_town_once_and_its_logins_work():
         assert (user.role, user.region.name) == (role, scope)
     assert User.objects.get(username="unit_handler").unit.name == "汝集派出所"
     assert Person.objects.get(user__username="cadre").visit_village.name == "七营村"
+
+    # 分片包干 done through the same service as `pingan allocate`: nobody left unassigned.
+    assert (
+        not Household.objects.filter(status="active")
+        .exclude(assignments__ended_at__isnull=True)
+        .exists()
+    )
+    assert Assignment.objects.filter(cadre__user__username="cadre", ended_at__isnull=True).exists()
+    # Two days of visits through visit_sync: reached households, revisits, problems.
+    outcomes = dict(Visit.objects.values_list("outcome").annotate(n=Count("pk")).order_by())
+    assert outcomes["completed"] > 5 * outcomes["not_home"] > 0
+    assert Problem.objects.filter(source="survey").exists()
+    assert {d.date() for d in Visit.objects.values_list("ended_at", flat=True)} <= {
+        dt.date(2021, 10, 16), dt.date(2021, 10, 17)
+    }  # fmt: skip
+    assert (tmp_path / "demo-clock").read_text() == "2021-10-17T19:45:00+08:00"
+    assert clock.today() == dt.date(2021, 10, 17)  # the demo server's clock
 
     # Second run: nothing new, nothing rewritten, the same logins still work.
     before = state()

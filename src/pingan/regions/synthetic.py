@@ -21,12 +21,16 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from stdnum.cn import ric
 
+from pingan.accounts.importing import cadre_import
 from pingan.accounts.models import Person, Role, Unit, User
-from pingan.accounts.services import person_build, person_create, user_create
+from pingan.accounts.services import person_create, user_create
 from pingan.campaigns.models import Campaign, VillageQuota
 from pingan.campaigns.selectors import campaign_current
+from pingan.campaigns.services import allocation_run_town
+from pingan.regions.importing.households import household_import
+from pingan.regions.importing.writers import cadre_list_xlsx, household_roster_xlsx
 from pingan.regions.models import Household, Region
-from pingan.regions.services import HouseholdData, household_create_many
+from pingan.regions.services import HouseholdData
 
 DEFAULT_SEED = 2021
 # Ages and tags are computed as of the notice's year, not today, so the roster never drifts.
@@ -365,7 +369,19 @@ def synthetic_town_generate(*, town: Region, seed: int = DEFAULT_SEED) -> Synthe
         villages=[(v, quotas.get(v.pk)) for v in villages],
         seed=seed,
     )
-    n_households = household_create_many(rows=rows)
+    # The roster reaches pingan the way a real one does: each village's spreadsheet goes
+    # through the household import (the same checks, matching and bulk writes).
+    n_households = 0
+    for village in villages:
+        mine = [row for row in rows if row.village.pk == village.pk]
+        workbook = household_roster_xlsx(mine, title=f"{town.name}{village.name}户籍人口花名册")
+        imported = household_import(
+            actor=None, source=workbook, filename=f"{village.name}花名册.xlsx", synthetic=True
+        )
+        if imported.rejected:
+            first = imported.rejections()[0]
+            raise ValueError(f"合成名册导入被拒：第 {first.row} 行 {first.reason}")
+        n_households += imported.created
 
     per_village: dict[int, int] = {}
     for row in rows:
@@ -377,26 +393,28 @@ def synthetic_town_generate(*, town: Region, seed: int = DEFAULT_SEED) -> Synthe
         seed=seed,
         used_phones={row.phone for row in rows if row.phone},
     )
-    people = [
-        person_build(
-            name=c.name,
-            visit_village=c.visit_village,
-            phone=c.phone,
-            party_member=c.party_member,
-            home_village=c.home_village,
-            home_unit=c.home_unit,
-            synthetic=True,
-        )
+    # The cadre list goes through the cadre import too (accounts with one-time passwords).
+    cadre_list = cadre_list_xlsx(
+        (c.name, c.phone, c.visit_village.name, c.party_member, "走访干部",
+         c.home_unit.name if c.home_unit else "")
         for c in plan
-    ]
-    Person.objects.bulk_create(people, batch_size=500)
+    )  # fmt: skip
+    imported = cadre_import(
+        actor=None, source=cadre_list, filename="党员干部名单.xlsx", synthetic=True
+    )
+    if imported.rejected:
+        first = imported.rejections()[0]
+        raise ValueError(f"合成干部名单导入被拒：第 {first.row} 行 {first.reason}")
+    # 分片包干: every village's households split among its cadres, as `pingan allocate` does.
+    if campaign is not None:
+        allocation_run_town(campaign=campaign, actor=None)
     return SyntheticResult(
         created=True,
         households=n_households,
-        cadres=len(people),
+        cadres=imported.created,
         message=(
             f"已为{town.name}生成合成演示数据：{len(villages)} 个村共 {n_households} 户、"
-            f"{len(people)} 名走访干部（随机种子 {seed}）。"
+            f"{imported.created} 名走访干部（随机种子 {seed}），已完成分片包干。"
         ),
     )
 
@@ -439,22 +457,24 @@ def _demo_specs(town: Region) -> list[tuple[str, str, Region, Unit | None, str]]
 
 
 def _link_demo_cadre(user: User, village: Region) -> None:
-    """The cadre login's Person: a synthetic cadre of the village, or a new one."""
+    """The cadre login takes over one synthetic cadre of the village, with the households
+    allocated to them; the account the cadre import made for that cadre is switched off."""
     if Person.objects.filter(user=user).exists():
         return
     person = (
-        Person.objects.filter(
-            visit_village=village, home_village=village, user__isnull=True, synthetic=True
-        )
+        Person.objects.filter(visit_village=village, home_village=village, synthetic=True,
+                              active=True)
         .order_by("id")
         .first()
-    )
+    )  # fmt: skip
     if person is None:
         person = person_create(
             name="演示干部", visit_village=village, home_village=village, synthetic=True
         )
+    if person.user_id is not None:
+        User.objects.filter(pk=person.user_id).update(is_active=False)
     person.user = user
-    person.save(update_fields=["user"])
+    person.save(update_fields=["user", "updated_at"])
     if not user.full_name:
         user.full_name = person.name
         user.save(update_fields=["full_name"])

@@ -31,6 +31,7 @@ from pingan.surveys.answers import AnswerIn, CheckedAnswers, QuestionnaireIndex,
 from pingan.surveys.models import Questionnaire
 from pingan.surveys.services import questionnaire_freeze
 from pingan.visits.models import Answer, Visit
+from pingan.visits.selectors import user_can_confirm_vacancy
 
 BATCH_LIMIT = 200
 ANSWER_COLUMNS = ("visit_id", "question_id", "option_id", "text", "number", "answer_ms")
@@ -105,7 +106,12 @@ class _BatchContext:
     """What a batch needs, loaded in a few queries: the actor's cadre profile, the assigned
     households with their campaign, and each questionnaire version once."""
 
-    def __init__(self, actor: User, items: list[VisitIn]) -> None:
+    def __init__(
+        self,
+        actor: User,
+        items: list[VisitIn],
+        indexes: dict[int, QuestionnaireIndex | None] | None = None,
+    ) -> None:
         self.actor = actor
         self.person: Person | None = Person.objects.filter(user=actor, active=True).first()
         household_ids = {item.household_id for item in items}
@@ -119,7 +125,7 @@ class _BatchContext:
         self.assigned: dict[int, Assignment] = {}
         for assignment in assignments if self.person else []:
             self.assigned.setdefault(assignment.household_id, assignment)
-        self._indexes: dict[int, QuestionnaireIndex | None] = {}
+        self._indexes = {} if indexes is None else indexes
 
     def index(self, questionnaire_id: int) -> QuestionnaireIndex | None:
         if questionnaire_id not in self._indexes:
@@ -258,7 +264,12 @@ def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
     ]
 
 
-def visit_sync(*, actor: User, items: list[VisitIn]) -> list[SyncResult]:
+def visit_sync(
+    *,
+    actor: User,
+    items: list[VisitIn],
+    indexes: dict[int, QuestionnaireIndex | None] | None = None,
+) -> list[SyncResult]:
     """Store a batch of visits from one cadre, each exactly once. See the module docstring.
 
     Every item is checked first. The good ones are then written together in one transaction
@@ -268,7 +279,7 @@ def visit_sync(*, actor: User, items: list[VisitIn]) -> list[SyncResult]:
     """
     if len(items) > BATCH_LIMIT:
         raise ValueError(f"一次最多提交 {BATCH_LIMIT} 条走访")
-    context = _BatchContext(actor, items)
+    context = _BatchContext(actor, items, indexes)
     stored = {
         visit.uuid: visit
         for visit in Visit.objects.filter(uuid__in=[item.uuid for item in items]).prefetch_related(
@@ -320,10 +331,26 @@ def _write_one(pending: _Pending, context: _BatchContext, actor: User) -> SyncRe
         return _previous(winner, pending.item, actor)
 
 
+class VacancyConfirmDenied(PermissionError):
+    """The actor may not confirm vacancies in this village; `message` is for the user."""
+
+    def __init__(self, message: str = "只有本村管理员或镇综治中心可以确认空挂户。") -> None:
+        super().__init__(message)
+        self.message = message
+
+
 @transaction.atomic
 def visit_vacancy_confirm(*, visit: Visit, actor: User) -> Visit:
-    """The village admin confirms a vacant household: it leaves the denominator (DESIGN §3)."""
-    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    """The village admin confirms a vacant household: it leaves the denominator (DESIGN §3).
+    Only the admin of the household's village or the town center of its town may; anyone
+    else gets VacancyConfirmDenied."""
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("household__village")
+        .get(pk=visit.pk)
+    )
+    if not user_can_confirm_vacancy(user=actor, village=visit.household.village):
+        raise VacancyConfirmDenied
     if visit.outcome != Visit.Outcome.VACANT:
         raise ValueError("只有“空挂户”走访需要确认")
     if visit.vacancy_confirmed_at is None:

@@ -136,6 +136,8 @@ PINGAN_DATA_KEY = os.environ.get("PINGAN_DATA_KEY", "")
 # Bearer tokens for the API live this long.
 PINGAN_API_TOKEN_TTL_HOURS = int(os.environ.get("PINGAN_API_TOKEN_TTL_HOURS", "720"))
 PINGAN_SITE_TITLE = _("千家万户访平安")
+# Demo only (dev settings): run as if the process had started at this moment (see core.clock).
+PINGAN_DEMO_NOW = ""
 
 LOGGING = {
     "version": 1,

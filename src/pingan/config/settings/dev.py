@@ -14,3 +14,10 @@ SECRET_KEY = SECRET_KEY or "pingan-development-only-not-secret"  # noqa: F405
 
 if not PINGAN_DATA_KEY:
     PINGAN_DATA_KEY = development_data_key(PINGAN_HOME, warn=sys.stderr)
+
+# `pingan demo` shows the 2021 campaign in progress: it writes the moment its synthetic data
+# stops (an evening in the visiting phase) here, and the demo server's clock starts there.
+_demo_clock = PINGAN_HOME / "demo-clock"
+PINGAN_DEMO_NOW = os.environ.get("PINGAN_DEMO_NOW") or (
+    _demo_clock.read_text().strip() if _demo_clock.exists() else ""
+)

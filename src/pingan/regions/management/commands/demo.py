@@ -1,12 +1,17 @@
 """`pingan demo`: migrate, load the seed town, fill it with synthetic data, print logins, serve."""
 
+import datetime as dt
 import time
 import unicodedata
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pingan.campaigns.selectors import campaign_current
 from pingan.campaigns.services import seed_read
+from pingan.core.clock import SHANGHAI
 from pingan.regions.models import Region
 from pingan.regions.synthetic import (
     DEFAULT_SEED,
@@ -14,6 +19,10 @@ from pingan.regions.synthetic import (
     demo_logins_ensure,
     synthetic_town_generate,
 )
+from pingan.visits.synthetic import demo_visits_generate
+
+# The first day of the notice's visiting phase (走访整改阶段, 10-16 to 11-15).
+VISITING_STARTS = dt.date(2021, 10, 16)
 
 
 def _width(text: str) -> int:
@@ -54,20 +63,26 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
         parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
         parser.add_argument("--no-serve", action="store_true", help="准备好数据后不启动网站")
+        parser.add_argument(
+            "--visit-days",
+            type=int,
+            default=7,
+            help="生成走访整改阶段前几天的合成走访（默认 7，演示时钟停在最后一天晚上）",
+        )
 
     def handle(self, *args, **options) -> None:
         out = self.stdout
         started = time.monotonic()
 
-        out.write(self.style.MIGRATE_HEADING("[1/4] 数据库迁移"))
+        out.write(self.style.MIGRATE_HEADING("[1/5] 数据库迁移"))
         call_command("migrate", interactive=False, verbosity=0, stdout=out, stderr=self.stderr)
         out.write("数据库结构已就绪。")
 
-        out.write(self.style.MIGRATE_HEADING("[2/4] 载入种子数据"))
+        out.write(self.style.MIGRATE_HEADING("[2/5] 载入种子数据"))
         call_command("load_seed", stdout=out, stderr=self.stderr)
         town = Region.objects.get(code=seed_read().town.code)
 
-        out.write(self.style.MIGRATE_HEADING("[3/4] 合成演示数据"))
+        out.write(self.style.MIGRATE_HEADING("[3/5] 合成名册、干部与分片包干"))
         step = time.monotonic()
         result = synthetic_town_generate(town=town, seed=options["seed"])
         elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if result.created else ""
@@ -77,13 +92,28 @@ class Command(BaseCommand):
             )
         )
 
-        out.write(self.style.MIGRATE_HEADING("[4/4] 演示账号"))
+        out.write(self.style.MIGRATE_HEADING("[4/5] 演示账号"))
         try:
             logins = demo_logins_ensure(town=town)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         for line in login_table(logins):
             out.write("  " + line)
+
+        out.write(self.style.MIGRATE_HEADING("[5/5] 合成走访记录"))
+        step = time.monotonic()
+        campaign = campaign_current(town=town)
+        until = VISITING_STARTS + dt.timedelta(days=max(1, options["visit_days"]) - 1)
+        if campaign is not None:
+            visits = demo_visits_generate(campaign=campaign, until=until, seed=options["seed"])
+            elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if visits.created else ""
+            out.write(visits.message + elapsed)
+        # The demo runs as of that evening, so the 2021 campaign shows "in progress" (today's
+        # visits, expected pace); real deployments never set this.
+        demo_now = dt.datetime.combine(until, dt.time(19, 45), tzinfo=SHANGHAI)
+        (Path(settings.PINGAN_HOME) / "demo-clock").write_text(demo_now.isoformat())
+        settings.PINGAN_DEMO_NOW = demo_now.isoformat()
+        out.write(f"演示时钟：网站按 {demo_now:%Y-%m-%d %H:%M}（北京时间）起运行，时间照常流逝。")
 
         out.write("")
         out.write(
