@@ -104,7 +104,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from pingan.accounts.models import Person, Role
+    from pingan.accounts.models import Person, Role, User
     from pingan.accounts.services import api_token_create, user_create
     from pingan.campaigns.models import Assignment
     from pingan.campaigns.selectors import campaign_current
@@ -119,6 +119,8 @@ def main() -> None:
     allocation_run_town(campaign=campaign, actor=None)
     print(f"setup (migrate, seed, roster, allocation): {time.perf_counter() - t0:.1f} s")
 
+    # The imported cadres hold one-time passwords; as if each had set their own already.
+    User.objects.filter(role=Role.CADRE).update(must_change_password=False)
     rng = random.Random(2021)
     cadres = list(Person.objects.filter(active=True, visit_village__parent=town))
     tokens: dict[int, str] = {}

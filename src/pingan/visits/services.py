@@ -23,7 +23,7 @@ from django.db.models import Prefetch
 from pingan.accounts.models import Person, User
 from pingan.campaigns.models import Assignment
 from pingan.core import clock
-from pingan.core.bulk import insert_rows
+from pingan.core.bulk import insert_objects, insert_rows
 from pingan.ledger.models import Problem
 from pingan.ledger.services import ProblemDraft, problem_report_many
 from pingan.regions.models import Household
@@ -177,7 +177,7 @@ def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
     """Write checked items: visits, answers and problems in a few bulk statements. Runs inside
     the caller's transaction; a uuid taken meanwhile raises IntegrityError for the caller."""
     now = clock.now()
-    visits = Visit.objects.bulk_create(
+    visits = [
         Visit(
             uuid=p.item.uuid,
             payload_digest=p.item.digest,
@@ -203,7 +203,8 @@ def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
             app_version=p.item.app_version[:40],
         )
         for p in pending
-    )
+    ]
+    insert_objects(visits)
     answers: list[tuple] = []
     drafts: list[ProblemDraft] = []
     owners: list[int] = []  # the index in `pending` of each draft
