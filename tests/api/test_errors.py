@@ -85,7 +85,7 @@ def test_unexpected_failure_is_a_logged_json_500(world, api_as, monkeypatch, cap
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("pingan.api.routers.villages.village_list_with_progress", broken)
+    monkeypatch.setattr("pingan.api.routers.villages.village_list_with_visit_progress", broken)
 
     response = api_as(world.users[Role.TOWN_ADMIN]).get("/villages")
 

@@ -103,6 +103,11 @@ def test_figures(world, api_as):
                 "roster_households": 4,
                 "active_households": 3,
                 "cadre_count": 2,
+                # No visit yet (tests/api/test_villages_progress.py has the visit figures).
+                "reached_households": 0,
+                "reached_today": 0,
+                "completion": "0.00",
+                "to_revisit": 0,
             },
             {
                 "id": world.xinqiao.pk,
@@ -113,6 +118,11 @@ def test_figures(world, api_as):
                 "roster_households": 1,
                 "active_households": 1,
                 "cadre_count": 0,
+                # No visit yet (tests/api/test_villages_progress.py has the visit figures).
+                "reached_households": 0,
+                "reached_today": 0,
+                "completion": "0.00",
+                "to_revisit": 0,
             },
         ],
     }

@@ -1,14 +1,34 @@
 """Reads about visits: the cadre's households with their visit state, reached counts."""
 
 import datetime as dt
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least
 
-from pingan.accounts.models import User
+from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.models import Assignment, Campaign
-from pingan.regions.models import Household
-from pingan.regions.selectors import household_list
-from pingan.visits.models import Visit
+from pingan.campaigns.selectors import assignment_current_list
+from pingan.core import clock
+from pingan.regions.models import Household, Region
+from pingan.regions.selectors import _count_subquery, household_list, village_list_with_progress
+from pingan.surveys.models import Questionnaire
+from pingan.surveys.selectors import HUNDRED, RateFigure, _ratio, rate_figures
+from pingan.visits.models import Answer, Visit
 
 
 def household_list_with_visit_state(
@@ -52,3 +72,346 @@ def household_ids_unassigned_since(
         .distinct()
         .order_by("household_id")
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 走访进度: reached households, completion against quota, revisits and vacancies, per village,
+# per cadre and per town. Every count is SQL (correlated subqueries, so nothing fans out); the
+# ratios are exact Decimal divisions of those integers, done by `progress_ratio` only.
+#
+# Definitions (DESIGN §3):
+# - reached: a household with a counting visit (completed, phone, refused) in the campaign;
+#   households are counted, not visits. `reached_by_phone`: reached, but never in person.
+# - reached today: households whose *first* counting visit was done today (Asia/Shanghai), so
+#   the days add up to the total. A visit is dated by the phone's `ended_at` (what the cadre
+#   did and when: a visit done offline on Monday and synced on Tuesday is Monday's work),
+#   but never later than its server `received_at` (a phone clock running ahead cannot move a
+#   visit into a day that has not come yet).
+# - to revisit (待再访): an active household whose last visit (by `ended_at`) was not_home and
+#   which is not reached.
+# - vacancy pending: an active, unreached household whose vacant visit awaits the village
+#   admin's confirmation; confirmed, the household turns vacant and leaves the roster
+#   denominator (`active_households`).
+# - unreached: active households without a counting visit. Roster coverage (户户必到) is
+#   (active − unreached) ÷ active; completion is reached ÷ quota and may pass 100%.
+
+# A campaign, or an OuterRef to one (typed Any for the stubs, as campaigns.selectors does).
+CampaignRef = Campaign | Any
+
+
+def visit_done_at() -> Least:
+    """When a visit was done, for counting it on a day: the phone's end time, capped by the
+    time the server received it."""
+    return Least("ended_at", "received_at", output_field=DateTimeField())
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The first instant of `day` in Asia/Shanghai and of the day after (aware)."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=clock.SHANGHAI)
+    return start, start + dt.timedelta(days=1)
+
+
+def progress_ratio(part: int | None, whole: int | None) -> Decimal | None:
+    """part ÷ whole in %, exact, rounded half-up to two places; None when whole is 0."""
+    return _ratio(HUNDRED * (part or 0), whole or 0)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The visit progress of one village or a sum of villages, with the two ratios."""
+
+    quota: int
+    active_households: int
+    reached_households: int
+    reached_by_phone: int
+    reached_today: int
+    to_revisit: int
+    unreached_households: int
+    vacant_pending: int
+    vacant_confirmed: int
+    questionnaire_count: int
+
+    @classmethod
+    def of(cls, village: Any) -> "Progress":
+        """From a village annotated by `village_list_with_visit_progress`."""
+        return cls(**{f.name: getattr(village, f.name) for f in fields(cls)})
+
+    @property
+    def completion(self) -> Decimal | None:
+        """Reached ÷ quota in % (the quota is a floor: this may pass 100); None without quota."""
+        return progress_ratio(self.reached_households, self.quota)
+
+    @property
+    def covered_households(self) -> int:
+        """Active roster households that are reached."""
+        return self.active_households - self.unreached_households
+
+    @property
+    def roster_coverage(self) -> Decimal | None:
+        """户户必到: reached ÷ active roster households in % (confirmed vacant ones are out)."""
+        return progress_ratio(self.covered_households, self.active_households)
+
+    @property
+    def reached_in_person(self) -> int:
+        return self.reached_households - self.reached_by_phone
+
+
+def _household_count(visits: QuerySet[Visit], field: str) -> Coalesce:
+    """COUNT(DISTINCT household) of `visits` per outer row (matched on `field`), correlated."""
+    counted = (
+        visits.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("household", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _same_household(**extra: Any) -> QuerySet[Visit]:
+    """Visits of the outer visit's household in the outer visit's campaign."""
+    return Visit.objects.filter(
+        household=OuterRef("household"), campaign=OuterRef("campaign"), **extra
+    )
+
+
+def visit_list_counting(*, campaign: CampaignRef) -> QuerySet[Visit]:
+    return Visit.objects.filter(campaign=campaign, counts=True)
+
+
+def visit_list_first_reach(*, campaign: CampaignRef, day: dt.date) -> QuerySet[Visit]:
+    """Counting visits done on `day` whose household had no counting visit before that day."""
+    start, end = day_bounds(day)
+    before = (
+        _same_household(counts=True).annotate(done_at=visit_done_at()).filter(done_at__lt=start)
+    )
+    return (
+        visit_list_counting(campaign=campaign)
+        .annotate(done_at=visit_done_at())
+        .filter(done_at__gte=start, done_at__lt=end)
+        .exclude(Exists(before))
+    )
+
+
+def visit_list_revisit(*, campaign: CampaignRef) -> QuerySet[Visit]:
+    """The not_home visits that leave their household to revisit: each is the household's
+    last visit of the campaign, the household is active and has no counting visit. One row
+    per household (ties on `ended_at` are broken by id, as the visit ordering does)."""
+    later = _same_household().filter(
+        Q(ended_at__gt=OuterRef("ended_at"))
+        | Q(ended_at=OuterRef("ended_at"), pk__gt=OuterRef("pk"))
+    )
+    return (
+        Visit.objects.filter(
+            campaign=campaign,
+            outcome=Visit.Outcome.NOT_HOME,
+            household__status=Household.Status.ACTIVE,
+        )
+        .exclude(Exists(later))
+        .exclude(Exists(_same_household(counts=True)))
+    )
+
+
+def visit_list_vacancy_pending(*, campaign: CampaignRef) -> QuerySet[Visit]:
+    """Vacant visits waiting for the village admin: unconfirmed, of an active household that
+    nobody has reached (a counting visit contradicts the vacancy)."""
+    return Visit.objects.filter(
+        campaign=campaign,
+        outcome=Visit.Outcome.VACANT,
+        vacancy_confirmed_at__isnull=True,
+        household__status=Household.Status.ACTIVE,
+    ).exclude(Exists(_same_household(counts=True)))
+
+
+def village_progress_annotate(
+    villages: QuerySet[Region], *, campaign: Campaign | None = None, today: dt.date | None = None
+) -> QuerySet[Region]:
+    """`villages` with the counts of `Progress` (see the definitions above), one correlated
+    subquery each, so the list stays one query. The campaign is `campaign`, else each
+    village's `current_campaign_id` annotation (as `village_list_with_progress` gives it),
+    so a county-wide list takes each town's own campaign. `today` defaults to clock.today().
+    """
+    ref: CampaignRef = campaign if campaign is not None else OuterRef("current_campaign_id")
+    # Inside the household subquery below, the village row is one level further out.
+    nested_ref: CampaignRef = (
+        campaign if campaign is not None else OuterRef(OuterRef("current_campaign_id"))
+    )
+    reached = Visit.objects.filter(household=OuterRef("pk"), campaign=nested_ref, counts=True)
+    in_person = _same_household(counts=True).exclude(outcome=Visit.Outcome.PHONE)
+    counting = visit_list_counting(campaign=ref)
+    return villages.annotate(
+        reached_households=_household_count(counting, "village"),
+        reached_by_phone=_household_count(
+            counting.filter(outcome=Visit.Outcome.PHONE).exclude(Exists(in_person)), "village"
+        ),
+        reached_today=_household_count(
+            visit_list_first_reach(campaign=ref, day=today or clock.today()), "village"
+        ),
+        to_revisit=_count_subquery(visit_list_revisit(campaign=ref), "village"),
+        unreached_households=_count_subquery(
+            Household.objects.filter(status=Household.Status.ACTIVE).exclude(Exists(reached)),
+            "village",
+        ),
+        vacant_pending=_household_count(visit_list_vacancy_pending(campaign=ref), "village"),
+        vacant_confirmed=_household_count(
+            Visit.objects.filter(
+                campaign=ref, outcome=Visit.Outcome.VACANT, vacancy_confirmed_at__isnull=False
+            ),
+            "village",
+        ),
+        questionnaire_count=_count_subquery(
+            Visit.objects.filter(campaign=ref, questionnaire__isnull=False), "village"
+        ),
+    )
+
+
+def village_list_with_visit_progress(
+    *, user: User, town: Region | None = None, today: dt.date | None = None
+) -> QuerySet[Region]:
+    """The villages the user may see with the roster figures of `village_list_with_progress`
+    and the visit progress of `village_progress_annotate`, in one query: what the town and
+    village pages and `GET /api/v1/villages` show."""
+    return village_progress_annotate(village_list_with_progress(user=user, town=town), today=today)
+
+
+def village_progress_totals(*, villages: QuerySet[Region]) -> Progress:
+    """The sums over `villages` (annotated by `village_list_with_visit_progress`), in one
+    aggregate query over the same annotations: the town's totals equal the sum of its rows
+    by construction (a household belongs to one village)."""
+    names = [f.name for f in fields(Progress)]
+    # The aggregates need names of their own: one named like the annotation it sums would
+    # replace that annotation in the query.
+    totals = villages.order_by().aggregate(
+        **{f"total_{name}": Coalesce(Sum(name), 0) for name in names}
+    )
+    return Progress(**{name: int(totals[f"total_{name}"]) for name in names})
+
+
+def cadre_progress_annotate(
+    cadres: QuerySet[Person], *, campaign: Campaign | None
+) -> QuerySet[Person]:
+    """`cadres` with `reached_households` and `to_revisit` among the active households of
+    their visiting village they hold now (分片包干: a cadre answers for their slice, whoever
+    visited). `assigned_households` comes from `campaigns.selectors.cadre_list_with_coverage`.
+    """
+    held = assignment_current_list(campaign=campaign).filter(
+        household__status=Household.Status.ACTIVE, household__village=OuterRef("visit_village")
+    )
+    if campaign is None:
+        held = held.none()
+    reached = Visit.objects.filter(
+        household=OuterRef("household"), campaign=OuterRef("campaign"), counts=True
+    )
+    revisit = visit_list_revisit(campaign=campaign).filter(household=OuterRef("household"))
+    return cadres.annotate(
+        reached_households=_count_subquery(held.filter(Exists(reached)), "cadre"),
+        to_revisit=_count_subquery(held.filter(Exists(revisit)), "cadre"),
+    )
+
+
+def household_list_to_revisit(
+    *, user: User, village: Region, campaign: Campaign | None
+) -> QuerySet[Household]:
+    """The households of `village` the user may see that must be visited again, with
+    `last_visit_at` (the not_home visit), `not_home_visits`, `last_cadre_name` (who found
+    nobody home) and `cadre_name_now` (who holds the household now); by group and address."""
+    if campaign is None:
+        return Household.objects.none()
+    revisit = visit_list_revisit(campaign=campaign).filter(household=OuterRef("pk"))
+    current = assignment_current_list(campaign=campaign).filter(household=OuterRef("pk"))
+    not_home = Visit.objects.filter(campaign=campaign, outcome=Visit.Outcome.NOT_HOME)
+    return (
+        household_list(user=user, village=village)
+        .filter(Exists(revisit))
+        .annotate(
+            last_visit_at=Subquery(revisit.values("ended_at")[:1]),
+            last_cadre_name=Subquery(revisit.values("cadre__name")[:1]),
+            not_home_visits=_count_subquery(not_home, "household"),
+            cadre_name_now=Subquery(current.values("cadre__name")[:1]),
+        )
+        .order_by(F("group_no").asc(nulls_last=True), "address", "id")
+    )
+
+
+def visit_list(*, user: User) -> QuerySet[Visit]:
+    """Visits of the households the user may see (scoped as `household_list`)."""
+    return Visit.objects.filter(household__in=household_list(user=user).order_by().values("pk"))
+
+
+def visit_list_vacancy_to_confirm(
+    *, user: User, village: Region, campaign: Campaign | None
+) -> QuerySet[Visit]:
+    """The vacant visits of `village` awaiting confirmation that the user may see: the
+    latest one per household, oldest first, with household and cadre."""
+    if campaign is None:
+        return Visit.objects.none()
+    pending = visit_list_vacancy_pending(campaign=campaign)
+    latest = pending.filter(household=OuterRef("household")).order_by("-ended_at", "-id")
+    return (
+        visit_list(user=user)
+        .filter(village=village, pk=Subquery(latest.values("pk")[:1]))
+        .select_related("household", "cadre")
+        .order_by("ended_at", "id")
+    )
+
+
+def user_can_confirm_vacancy(*, user: User, village: Region) -> bool:
+    """The village's own admin, or the town center of its town (DESIGN §3)."""
+    if not user.is_authenticated or not user.is_active or user.region_id is None:
+        return False
+    if user.role == Role.TOWN_ADMIN:
+        return village.parent_id == user.region_id
+    if user.role == Role.VILLAGE_ADMIN:
+        return village.pk == user.region_id
+    return False
+
+
+def user_may_confirm_vacancies(user: User) -> bool:
+    """The roles that may confirm a vacancy somewhere (checked before any lookup)."""
+    return user.role in {Role.TOWN_ADMIN, Role.VILLAGE_ADMIN}
+
+
+def rate_definitions(*, campaign: Campaign | None) -> list[dict]:
+    """The rates of the campaign's current questionnaire (one query); none without one."""
+    if campaign is None or campaign.questionnaire_id is None:
+        return []
+    rates = (
+        Questionnaire.objects.filter(pk=campaign.questionnaire_id)
+        .values_list("rates", flat=True)
+        .first()
+    )
+    return list(rates or [])
+
+
+def rate_answers(*, campaign: Campaign, villages: QuerySet[Region]) -> QuerySet[Answer]:
+    """The answers the rates of `villages` are computed over: every questionnaire taken in
+    the campaign's visits there."""
+    return Answer.objects.filter(
+        visit__campaign=campaign, visit__village__in=villages.order_by().values("pk")
+    )
+
+
+def village_rates(
+    *, campaign: Campaign | None, villages: QuerySet[Region], definitions: list[dict]
+) -> dict[object, dict[str, RateFigure]]:
+    """{village id: {rate key: RateFigure}} over `villages`, one query (surveys.selectors)."""
+    if campaign is None or not definitions:
+        return {}
+    return rate_figures(
+        answers=rate_answers(campaign=campaign, villages=villages), definitions=definitions
+    )
+
+
+def area_rates(
+    *, campaign: Campaign | None, villages: QuerySet[Region], definitions: list[dict]
+) -> list[tuple[dict, RateFigure | None]]:
+    """Every rate of `definitions` pooled over `villages` (one query), in the questionnaire's
+    order, each with its figure or None when nobody answered it."""
+    if campaign is None or not definitions:
+        return []
+    figures = rate_figures(
+        answers=rate_answers(campaign=campaign, villages=villages),
+        definitions=definitions,
+        group_by=None,
+    ).get(None, {})
+    return [(d, figures.get(d["key"])) for d in definitions]

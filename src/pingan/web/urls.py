@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from pingan.web import allocation, imports, views
+from pingan.web import allocation, imports, progress, views
 
 app_name = "web"
 urlpatterns = [
@@ -15,6 +15,11 @@ urlpatterns = [
     path("towns/<int:town_id>/", views.town, name="town"),
     path("villages/<int:village_id>/", views.village, name="village"),
     path("households/<int:pk>/reveal/", views.household_reveal, name="household_reveal"),
+    path(
+        "visits/<int:pk>/confirm-vacancy/",
+        progress.vacancy_confirm,
+        name="visit_vacancy_confirm",
+    ),
     path("villages/<int:village_id>/allocation/", allocation.allocation, name="allocation"),
     path(
         "villages/<int:village_id>/allocation/apply/",

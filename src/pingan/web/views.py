@@ -38,6 +38,7 @@ from pingan.campaigns.selectors import (
     user_can_allocate,
     village_coverage_annotate,
 )
+from pingan.core import clock
 from pingan.regions.models import Region
 from pingan.regions.selectors import (
     household_group_counts,
@@ -46,11 +47,12 @@ from pingan.regions.selectors import (
     town_list_with_progress,
     village_has_synthetic_data,
     village_list,
-    village_list_with_progress,
     village_totals,
 )
 from pingan.regions.services import PersonalDataDenied, household_reveal_pii
+from pingan.visits.selectors import village_list_with_visit_progress
 from pingan.web.forms import REVEAL_FIELDS, LoginForm, PasswordChangeForm, RevealForm
+from pingan.web.progress import town_progress_context, village_progress_context
 
 HOUSEHOLDS_PER_PAGE = 50
 # Where each role lands after signing in: the level of the region it is scoped to.
@@ -59,7 +61,7 @@ LANDING_PAGE: dict[str, str] = {
     Role.LEADER: "web:town",
     Role.UNIT_HANDLER: "web:town",
     Role.VILLAGE_ADMIN: "web:village",
-    Role.CADRE: "web:village",
+    Role.CADRE: "field:households",  # the cadre's mobile page (takes no region)
     Role.COUNTY_VIEWER: "web:county",
 }
 REVEAL_PURPOSE = "后台住户列表查看"
@@ -102,6 +104,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     landing = LANDING_PAGE.get(user.role)
     if landing is not None and user.region_id is not None:
+        if landing.startswith("field:"):
+            return redirect(landing)
         return redirect(landing, user.region_id)
     # No role (a superuser): every town in scope, which is none for anyone else.
     towns = town_list_with_progress(user=user)
@@ -127,7 +131,10 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
     user = request.user
     region = get_object_or_404(town_list(user=user), pk=town_id)
     campaign = campaign_current(town=region)
-    villages = village_coverage_annotate(village_list_with_progress(user=user, town=region))
+    today = clock.today()
+    villages = village_coverage_annotate(
+        village_list_with_visit_progress(user=user, town=region, today=today)
+    )
     context = {
         "town": region,
         "breadcrumbs": _breadcrumbs(user=user, region=region),
@@ -137,6 +144,8 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
         "totals": village_totals(villages=villages, campaign=campaign),
         "coverage": coverage_totals(villages=villages, campaign=campaign),
         "synthetic": village_has_synthetic_data(village_ids=villages.values("pk")),
+        # 走访进度: totals and rates (web/progress.py).
+        **town_progress_context(villages=villages, campaign=campaign, today=today),
     }
     return render(request, "web/town.html", context)
 
@@ -145,25 +154,27 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
 def village(request: AuthenticatedRequest, village_id: int) -> HttpResponse:
     user = request.user
     # `progress` carries the annotations (quota, counts, coverage) the template shows.
+    today = clock.today()
     progress: Any = get_object_or_404(
-        village_coverage_annotate(village_list_with_progress(user=user)), pk=village_id
+        village_coverage_annotate(village_list_with_visit_progress(user=user, today=today)),
+        pk=village_id,
     )
     region: Region = progress
     campaign = campaign_current(town=region.parent) if region.parent else None
     households = Paginator(household_list(user=user, village=region), HOUSEHOLDS_PER_PAGE)
     roster_visible = user_can_see_households(user)
     can_allocate = user_can_allocate(user=user, village=region)
+    cadres = cadre_list_with_coverage(
+        cadres=person_list(user=user)
+        .filter(visit_village=region, active=True)
+        .select_related("home_unit", "home_village"),
+        campaign=campaign,
+    )
     context = {
         "village": progress,
         "breadcrumbs": _breadcrumbs(user=user, region=region),
         "campaign": campaign,
         "groups": household_group_counts(user=user, village=region),
-        "cadres": cadre_list_with_coverage(
-            cadres=person_list(user=user)
-            .filter(visit_village=region, active=True)
-            .select_related("home_unit", "home_village"),
-            campaign=campaign,
-        ),
         "page": households.get_page(request.GET.get("page")),
         "roster_visible": roster_visible,
         # 分片包干: coverage for roster readers, the allocation page for those who allocate.
@@ -174,6 +185,11 @@ def village(request: AuthenticatedRequest, village_id: int) -> HttpResponse:
         "is_cadre": user.role == Role.CADRE,
         "can_reveal": user_can_reveal_personal_data(user),
         "synthetic": village_has_synthetic_data(village_ids=[region.pk]),
+        # 走访进度: figures, rates, per-cadre progress (`cadres`, annotated further),
+        # households to revisit, vacancies to confirm (web/progress.py).
+        **village_progress_context(
+            request, user=user, village=progress, cadres=cadres, campaign=campaign, today=today
+        ),
     }
     return render(request, "web/village.html", context)
 

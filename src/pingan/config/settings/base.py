@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "pingan.ledger",
     "pingan.api",
     "pingan.web",
+    "pingan.field",
     # django-ninja's Swagger UI assets, served locally (no CDN on town intranets).
     "ninja",
 ]

@@ -1,0 +1,12 @@
+"""The cadres' mobile pages (namespace `field`), mounted at /field/."""
+
+from django.urls import path
+
+from pingan.field import views
+
+app_name = "field"
+urlpatterns = [
+    path("", views.households, name="households"),
+    path("households/<int:pk>/", views.household_history, name="household_history"),
+    path("households/<int:pk>/visit/", views.visit_form, name="visit_form"),
+]
