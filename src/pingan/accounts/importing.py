@@ -44,9 +44,8 @@ from pingan.regions.importing.cells import (
     parse_party_member,
     parse_phone,
 )
-from pingan.regions.importing.headers import CADRE_COLUMNS, data_rows, find_header
-from pingan.regions.importing.households import batch_region, default_village
-from pingan.regions.importing.readers import read_rows
+from pingan.regions.importing.headers import CADRE_COLUMNS, data_rows
+from pingan.regions.importing.households import batch_region, import_open
 from pingan.regions.importing.results import (
     CREATED,
     UNCHANGED,
@@ -56,7 +55,6 @@ from pingan.regions.importing.results import (
     ImportResult,
     RowOutcome,
 )
-from pingan.regions.importing.villages import village_resolver
 from pingan.regions.models import ImportBatch, Region
 
 REQUIRED = ("name", "phone")
@@ -131,23 +129,19 @@ def cadre_import(
     """Import a cadre list. `actor=None` is the command line; `synthetic=True` marks new
     people as demo data. Raises ImportDenied and ImportFileError like `household_import`;
     row problems are rejected rows."""
-    resolver = village_resolver(actor=actor)
-    if village is not None and not resolver.contains(village):
-        raise ImportDenied(f"“{village.name}”不在您的管辖范围内，不能导入")
     may_create_admins = actor is None or actor.is_superuser or actor.role == Role.TOWN_ADMIN
-    rows = read_rows(source, filename)
-    header = find_header(rows, CADRE_COLUMNS, REQUIRED)
-    result = ImportResult(
-        kind=ImportBatch.Kind.CADRES,
-        file_name=filename,
+    opened = import_open(
+        actor=actor,
+        source=source,
+        filename=filename,
+        village=village,
         dry_run=dry_run,
-        header_row=header.row,
-        header_cells=header.cells,
-        columns=header.labels,
+        kind=ImportBatch.Kind.CADRES,
+        columns=CADRE_COLUMNS,
+        required=REQUIRED,
     )
-    title_village, title_error = resolver.in_title(header.title)
-    result.title_village = title_village.name if title_village else ""
-    default, default_error = default_village(resolver, village, title_village, title_error)
+    resolver, rows, header, result = opened.resolver, opened.rows, opened.header, opened.result
+    default, default_error = opened.default, opened.default_error
     units = _units(resolver)
     columns = header.columns
     cadres: list[_Cadre] = []

@@ -23,7 +23,7 @@ import datetime as dt
 import operator
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -135,25 +135,26 @@ def household_import(
     Raises ImportDenied (role, or `village` outside the actor's scope) and ImportFileError
     (unreadable file, no header); every row-level problem is a rejected row in the result.
     """
-    resolver = village_resolver(actor=actor)
-    if village is not None and not resolver.contains(village):
-        raise ImportDenied(f"“{village.name}”不在您的管辖范围内，不能导入")
-    rows = read_rows(source, filename)
-    header = find_header(rows, HOUSEHOLD_COLUMNS, REQUIRED)
-    result = ImportResult(
-        kind=ImportBatch.Kind.HOUSEHOLDS,
-        file_name=filename,
+    opened = import_open(
+        actor=actor,
+        source=source,
+        filename=filename,
+        village=village,
         dry_run=dry_run,
-        header_row=header.row,
-        header_cells=header.cells,
-        columns=header.labels,
+        kind=ImportBatch.Kind.HOUSEHOLDS,
+        columns=HOUSEHOLD_COLUMNS,
+        required=REQUIRED,
     )
-    title_village, title_error = resolver.in_title(header.title)
-    result.title_village = title_village.name if title_village else ""
-    default, default_error = default_village(resolver, village, title_village, title_error)
+    resolver, header, result = opened.resolver, opened.header, opened.result
     started = time.perf_counter()
     candidates = _check_rows(
-        data_rows(header, rows), header, resolver, village, default, default_error, result
+        data_rows(header, opened.rows),
+        header,
+        resolver,
+        village,
+        opened.default,
+        opened.default_error,
+        result,
     )
     result.timings["read_check"] = time.perf_counter() - started
     if dry_run:
@@ -174,6 +175,52 @@ def household_import(
     result.outcomes.sort(key=lambda o: o.row)
     result.timings["total"] = time.perf_counter() - started
     return result
+
+
+@dataclass
+class OpenedImport:
+    """A file read and its header found, checked against the actor's scope: what every
+    import (households, cadres) starts from."""
+
+    resolver: VillageResolver
+    rows: Iterator[Row]  # streamed: the rows after the header, read as they are used
+    header: Header
+    result: ImportResult
+    default: Region | None  # the village of rows without a 村 cell
+    default_error: str  # why there is none
+
+
+def import_open(
+    *,
+    actor: User | None,
+    source: Path | IO[bytes] | bytes,
+    filename: str,
+    village: Region | None,
+    dry_run: bool,
+    kind: str,
+    columns: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> OpenedImport:
+    """Check `village` against the actor's scope, read the file, find its header and the
+    default village (from `village`, the title, or the actor's only village). Raises
+    ImportDenied and ImportFileError."""
+    resolver = village_resolver(actor=actor)
+    if village is not None and not resolver.contains(village):
+        raise ImportDenied(f"“{village.name}”不在您的管辖范围内，不能导入")
+    rows = read_rows(source, filename)
+    header = find_header(rows, columns, required)
+    result = ImportResult(
+        kind=kind,
+        file_name=filename,
+        dry_run=dry_run,
+        header_row=header.row,
+        header_cells=header.cells,
+        columns=header.labels,
+    )
+    title_village, title_error = resolver.in_title(header.title)
+    result.title_village = title_village.name if title_village else ""
+    default, default_error = default_village(resolver, village, title_village, title_error)
+    return OpenedImport(resolver, rows, header, result, default, default_error)
 
 
 def default_village(
