@@ -60,8 +60,10 @@ class Unit(TimeStamped):
         return self.name
 
 
-class User(AbstractUser):
-    """A person who signs in. `region` is the subtree they may see; `role` what they may do."""
+class User(AbstractUser, EncryptedPhone):
+    """A person who signs in. `region` is the subtree they may see; `role` what they may do.
+    The phone (encrypted like residents') is where text messages go; a cadre without one
+    falls back to their Person profile's phone."""
 
     full_name = models.CharField("姓名", max_length=64, blank=True, default="")
     role = models.CharField("角色", max_length=16, choices=Role.choices, blank=True, default="")
@@ -227,3 +229,28 @@ class InitialPasswordSheetDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} sheet#{self.sheet_id}"
+
+
+class Notification(models.Model):
+    """One message in a user's in-app inbox (站内消息). `key` makes a notice idempotent:
+    the same key is never delivered twice to the same user."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField("类型", max_length=24)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True, default="")
+    link = models.CharField("链接", max_length=300, blank=True, default="")
+    key = models.CharField("去重键", max_length=120)
+    created_at = models.DateTimeField("时间", default=clock.now)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "站内消息"
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.title}"

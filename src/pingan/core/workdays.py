@@ -83,3 +83,23 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 def end_of_day(day: dt.date) -> dt.datetime:
     """The last second of `day` in Asia/Shanghai, as an aware datetime."""
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=SHANGHAI)
+
+
+def working_day_back(day: dt.date, k: int) -> dt.date:
+    """The k-th working day counting back from `day` (inclusive): k=1 is `day` itself when it
+    is a working day, else the working day before it. A deadline on date D has at least k
+    working days after it by `day` exactly when D < working_day_back(day, k)."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    counted = 0
+    while True:
+        if is_working_day(day):
+            counted += 1
+            if counted == k:
+                return day
+        day -= dt.timedelta(days=1)
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in Asia/Shanghai, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=SHANGHAI)

@@ -32,6 +32,10 @@ class Problem(TimeStamped):
         GENERAL = "general", "一般问题"
         COMPLEX = "complex", "复杂问题"
 
+    class Verdict(models.TextChoices):
+        SATISFIED = "satisfied", "满意"
+        DISSATISFIED = "dissatisfied", "不满意"
+
     code = models.CharField("编号", max_length=32, unique=True)
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.PROTECT, related_name="problems"
@@ -69,6 +73,21 @@ class Problem(TimeStamped):
     severity = models.CharField("类型", max_length=16, choices=Severity.choices, blank=True)
     dispatched_at = models.DateTimeField("交办时间", null=True, blank=True)
     deadline = models.DateTimeField("办理截止", null=True, blank=True)
+    # Set when a deadline fell in a year the holiday calendar does not know (Mon–Fri used).
+    deadline_warning = models.CharField("时限提示", max_length=200, blank=True, default="")
+    # A unit's pending request for more working days (the leader approves or denies it).
+    extension_days = models.PositiveSmallIntegerField("申请延期（工作日）", null=True, blank=True)
+    extension_reason = models.CharField("延期理由", max_length=500, blank=True, default="")
+    result = models.TextField("办理结果", blank=True, default="")
+    handled_at = models.DateTimeField("办结时间", null=True, blank=True)
+    verdict = models.CharField(
+        "群众评价", max_length=16, choices=Verdict.choices, blank=True, default=""
+    )
+    verdict_note = models.CharField("评价说明", max_length=500, blank=True, default="")
+    feedback_at = models.DateTimeField("反馈时间", null=True, blank=True)
+    # Supervision of the current deadline (reset when a new deadline is set).
+    supervised_at = models.DateTimeField("督办时间", null=True, blank=True)
+    criticized_at = models.DateTimeField("列入通报批评", null=True, blank=True)
     redo_count = models.PositiveSmallIntegerField("重办次数", default=0)
     reported_at = models.DateTimeField("登记时间", default=clock.now, db_index=True)
     closed_at = models.DateTimeField("销号时间", null=True, blank=True)
@@ -100,9 +119,25 @@ class Problem(TimeStamped):
                 condition=Q(deadline__isnull=True) | Q(deadline__gt=models.F("dispatched_at")),
                 name="problem_deadline_after_dispatch",
             ),
+            # 销号 only on the resident's satisfied verdict: no other path can close a problem.
             models.CheckConstraint(
-                condition=~Q(status="closed") | Q(closed_at__isnull=False),
-                name="problem_closed_has_time",
+                condition=~Q(status="closed")
+                | (Q(closed_at__isnull=False) & Q(verdict="satisfied")),
+                name="problem_closed_only_satisfied",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dispatched")
+                | (
+                    Q(unit__isnull=False)
+                    & Q(deadline__isnull=False)
+                    & Q(dispatched_at__isnull=False)
+                    & ~Q(severity="")
+                ),
+                name="problem_dispatched_has_unit_and_deadline",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["", "satisfied", "dissatisfied"]),
+                name="problem_verdict_valid",
             ),
             # One problem per negative option of a visit: a replayed visit never duplicates.
             models.UniqueConstraint(
@@ -136,6 +171,56 @@ class ProblemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.action}"
+
+
+class ProblemAlert(models.Model):
+    """One reminder (催办), supervision notice (督办) or criticism listing (通报批评) that `tick`
+    issued for one deadline of one problem. Unique, so running tick again sends nothing twice."""
+
+    class Kind(models.TextChoices):
+        REMIND = "remind", "催办"
+        SUPERVISE = "supervise", "督办"
+        CRITICIZE = "criticize", "通报批评"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    deadline = models.DateTimeField("针对的截止时间")
+    at = models.DateTimeField("发出时间", default=clock.now)
+
+    class Meta:
+        ordering = ["problem", "at", "id"]
+        verbose_name = "催办督办记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "kind", "deadline"], name="problem_alert_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.kind} {self.deadline:%Y-%m-%d}"
+
+
+class LedgerReport(models.Model):
+    """One daily ledger report to the county (`export_ledger`): the problems of one town that
+    were new or changed in (`since`, `until`]. The next report starts where this one ended."""
+
+    town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField("报送日期")
+    since = models.DateTimeField("起始时间（不含）", null=True, blank=True)
+    until = models.DateTimeField("截止时间（含）")
+    row_count = models.PositiveIntegerField("问题数", default=0)
+    path = models.CharField("文件", max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["town", "-date"]
+        verbose_name = "台账日报"
+        constraints = [
+            models.UniqueConstraint(fields=["town", "date"], name="ledger_report_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town_id} {self.date}"
 
 
 class ProblemSerial(models.Model):

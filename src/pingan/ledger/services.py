@@ -1,14 +1,35 @@
-"""Writes to the ledger. Every problem gets a unique, never-reused code and a first event."""
+"""Writes to the ledger: reporting problems (each with a unique, never-reused code) and every
+lifecycle action, one service call each, driven by the table in `ledger.lifecycle`."""
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
-from pingan.accounts.models import Person, User
-from pingan.campaigns.models import Campaign
+from pingan.accounts.models import Person, Role, Unit, User
+from pingan.accounts.notifications import notify, users_with_role_over
+from pingan.accounts.selectors import region_list, unit_list
+from pingan.campaigns.models import Assignment, Campaign
+from pingan.campaigns.selectors import campaign_current
 from pingan.core import clock
+from pingan.core.workdays import working_days_between
+from pingan.ledger.deadlines import Deadline, deadline_for
+from pingan.ledger.lifecycle import (
+    ACTION_LABELS,
+    Action,
+    ActionForbidden,
+    ActionInvalid,
+    StaleVersion,
+    Transition,
+    roles_for,
+    transition_find,
+)
 from pingan.ledger.models import Problem, ProblemEvent, ProblemSerial
+from pingan.ledger.selectors import problem_get
 from pingan.regions.models import Household, Region
+from pingan.regions.selectors import household_list
 from pingan.surveys.models import Option, Question
 from pingan.visits.models import Visit
 
@@ -92,3 +113,331 @@ def problem_report_many(*, actor: User, drafts: list[ProblemDraft]) -> list[Prob
         for problem in problems
     )
     return problems
+
+
+# --- The lifecycle: one service call per action (DESIGN §4, `ledger.lifecycle`) ----------
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """What an action may carry; `lifecycle.Transition.needs` says which fields it requires."""
+
+    reason: str = ""
+    unit_id: int | None = None
+    severity: str = ""
+    days: int | None = None
+    result: str = ""
+    verdict: str = ""
+
+
+MAX_EXTENSION_DAYS = 60
+
+
+def _need(transition: Transition, data: ActionInput) -> None:
+    missing = {
+        "reason": "请填写理由"
+        if transition.verdict != "dissatisfied"
+        else "请填写群众不满意的原因",
+        "unit": "请选择交办单位",
+        "severity": "请选择问题类型（一般或复杂）",
+        "days": "请填写延期天数（工作日）",
+        "result": "请填写办理结果",
+        "verdict": "请选择群众评价",
+    }
+    values = {
+        "reason": data.reason.strip(),
+        "unit": data.unit_id,
+        "severity": data.severity,
+        "days": data.days,
+        "result": data.result.strip(),
+        "verdict": data.verdict,
+    }
+    for field in transition.needs:
+        if not values[field]:
+            raise ActionInvalid(missing[field], field=field)
+
+
+def _dispatch_to(problem: Problem, *, unit: Unit, severity: str, now: dt.datetime) -> Deadline:
+    deadline = deadline_for(campaign=problem.campaign, severity=severity, start=now)
+    problem.unit = unit
+    problem.severity = severity
+    problem.dispatched_at = now
+    problem.deadline = deadline.at
+    problem.deadline_warning = deadline.warning
+    problem.supervised_at = None
+    problem.criticized_at = None
+    problem.extension_days = None
+    problem.extension_reason = ""
+    return deadline
+
+
+def _apply(
+    problem: Problem, transition: Transition, data: ActionInput, *, actor: User, now: dt.datetime
+) -> dict[str, Any]:
+    """Carry out `transition` on the locked `problem`; returns the event's data."""
+    action = transition.action
+    if action == Action.DISPATCH:
+        if data.severity not in Problem.Severity.values:
+            raise ActionInvalid("问题类型只能是一般问题或复杂问题", field="severity")
+        unit = unit_list(user=actor).filter(pk=data.unit_id or 0, active=True).first()
+        if unit is None:
+            raise ActionInvalid("交办单位不存在或不在本镇", field="unit")
+        deadline = _dispatch_to(problem, unit=unit, severity=data.severity, now=now)
+        return {"unit_id": unit.pk, "unit": unit.name, "severity": data.severity,
+                "deadline": deadline.at.isoformat(), "warning": deadline.warning}  # fmt: skip
+    if action == Action.RETURN:
+        dispatched_at = problem.dispatched_at or now
+        limit = problem.campaign.return_days
+        used = working_days_between(clock.local(dispatched_at).date(), clock.local(now).date())
+        if used > limit:
+            raise ActionInvalid(
+                f"交办已超过 {limit} 个工作日，不能退回；如确需调整请联系镇综治中心", field="reason"
+            )
+        returned = {"unit_id": problem.unit_id, "unit": problem.unit.name if problem.unit else ""}
+        problem.unit = None
+        problem.severity = ""
+        problem.dispatched_at = None
+        problem.deadline = None
+        problem.deadline_warning = ""
+        problem.extension_days = None
+        problem.extension_reason = ""
+        return returned
+    if action == Action.EXTEND_REQUEST:
+        if problem.extension_days is not None:
+            raise ActionInvalid("已有一项延期申请等待领导审批", field="days")
+        if not 1 <= (data.days or 0) <= MAX_EXTENSION_DAYS:
+            raise ActionInvalid(f"延期天数应在 1 到 {MAX_EXTENSION_DAYS} 个工作日之间",
+                                field="days")  # fmt: skip
+        problem.extension_days = data.days
+        problem.extension_reason = data.reason.strip()[:500]
+        return {"days": data.days}
+    if action in (Action.EXTEND_APPROVE, Action.EXTEND_DENY):
+        if problem.extension_days is None:
+            raise ActionInvalid("没有待审批的延期申请", field="days")
+        requested = problem.extension_days
+        problem.extension_days = None
+        problem.extension_reason = ""
+        if action == Action.EXTEND_DENY:
+            return {"days": requested}
+        days = data.days or requested
+        if not 1 <= days <= MAX_EXTENSION_DAYS:
+            raise ActionInvalid(f"延期天数应在 1 到 {MAX_EXTENSION_DAYS} 个工作日之间",
+                                field="days")  # fmt: skip
+        old = problem.deadline or now
+        deadline = deadline_for(
+            campaign=problem.campaign, severity=problem.severity, start=old, days=days
+        )
+        problem.deadline = deadline.at
+        problem.deadline_warning = deadline.warning
+        problem.supervised_at = None
+        problem.criticized_at = None
+        return {"days": days, "old_deadline": old.isoformat(),
+                "deadline": deadline.at.isoformat(), "warning": deadline.warning}  # fmt: skip
+    if action == Action.HANDLE:
+        problem.result = data.result.strip()
+        problem.handled_at = now
+        problem.extension_days = None
+        problem.extension_reason = ""
+        return {"unit_id": problem.unit_id, "unit": problem.unit.name if problem.unit else ""}
+    if action == Action.FEEDBACK:
+        problem.verdict = transition.verdict
+        problem.verdict_note = data.reason.strip()[:500]
+        problem.feedback_at = now
+        if transition.verdict == Problem.Verdict.SATISFIED:
+            problem.closed_at = now
+            return {"verdict": transition.verdict}
+        # 重办: back to the same unit, with a new deadline counted from today
+        unit = problem.unit
+        if unit is None:  # the table only leads here from handled, which had a unit
+            raise ActionInvalid("该问题没有办理单位，无法重新交办", field="verdict")
+        problem.redo_count += 1
+        deadline = _dispatch_to(problem, unit=unit, severity=problem.severity, now=now)
+        return {"verdict": transition.verdict, "redo_count": problem.redo_count,
+                "deadline": deadline.at.isoformat(), "warning": deadline.warning}  # fmt: skip
+    return {}  # accept, reject, remind: the event's note says it all
+
+
+@transaction.atomic
+def problem_act(
+    *, actor: User, problem_id: int, action: str, version: int, data: ActionInput
+) -> Problem:
+    """Take one lifecycle action. Checks, in order: the problem is in the actor's scope (404),
+    the role may take the action (403), nobody changed the problem since `version` (409),
+    the action is allowed from the current state and its input is complete (422). Writes the
+    ProblemEvent, raises `version`, and notifies the people concerned after commit."""
+    problem_get(user=actor, problem_id=problem_id)  # 404 outside the scope
+    if actor.role not in roles_for(action):
+        if action not in Action.__members__.values():
+            raise ActionInvalid(f"未知的操作：{action}", field="action")
+        raise ActionForbidden(f"您的角色无权执行「{ACTION_LABELS[action]}」")
+    problem = (
+        Problem.objects.select_for_update()
+        .select_related("campaign", "village__parent", "unit", "cadre")
+        .get(pk=problem_id)
+    )
+    if problem.version != version:
+        raise StaleVersion(
+            f"问题 {problem.code} 已被他人修改（当前状态「{problem.get_status_display()}」），"
+            "请刷新后重试"
+        )
+    transition = transition_find(user=actor, problem=problem, action=action, verdict=data.verdict)
+    _need(transition, data)
+    now = clock.now()
+    from_status = problem.status
+    event_data = _apply(problem, transition, data, actor=actor, now=now)
+    problem.status = transition.target
+    problem.version += 1
+    problem.updated_at = now
+    problem.save()
+    note = (data.reason or data.result).strip()
+    ProblemEvent.objects.create(
+        problem=problem,
+        action=action,
+        from_status=from_status,
+        to_status=problem.status,
+        actor=actor,
+        note=note,
+        data=event_data,
+        at=now,
+    )
+    _notify_after(problem, transition, actor=actor, note=note)
+    return problem
+
+
+def problem_link(problem: Problem) -> str:
+    return f"/ledger/{problem.pk}/"
+
+
+def _unit_handlers(problem: Problem) -> QuerySet[User]:
+    return User.objects.filter(role=Role.UNIT_HANDLER, unit=problem.unit, is_active=True)
+
+
+def _town_users(problem: Problem, role: str) -> QuerySet[User]:
+    return users_with_role_over(role=role, region=problem.village)
+
+
+def _notify_after(problem: Problem, transition: Transition, *, actor: User, note: str) -> None:
+    """Who hears of each action: the unit of a dispatch, the leaders of an extension request,
+    the visiting cadre of a handling result, the town center of a return or a verdict."""
+    key = f"problem:{problem.pk}:v{problem.version}"
+    title = f"{problem.code} {transition.label}"
+    body = f"{problem.village.name}：{problem.description[:80]}" + (f"\n{note}" if note else "")
+    link = problem_link(problem)
+    action = transition.action
+    recipients: list[QuerySet[User] | list[User]] = []
+    sms = False
+    if action == Action.DISPATCH or (
+        action == Action.FEEDBACK and transition.verdict == Problem.Verdict.DISSATISFIED
+    ):
+        recipients.append(_unit_handlers(problem))
+        sms = True
+        deadline = clock.local(problem.deadline).strftime("%m月%d日") if problem.deadline else ""
+        title = f"{problem.code} {transition.label}，请于{deadline}前办结"
+    elif action in (Action.EXTEND_APPROVE, Action.EXTEND_DENY, Action.REMIND):
+        recipients.append(_unit_handlers(problem))
+        sms = action == Action.REMIND
+    elif action == Action.EXTEND_REQUEST:
+        recipients.append(_town_users(problem, Role.LEADER))
+    elif action == Action.HANDLE:
+        if problem.cadre is not None and problem.cadre.user_id:
+            recipients.append(User.objects.filter(pk=problem.cadre.user_id))
+            sms = True
+            title = f"{problem.code} 已办结，请向群众反馈并记录评价"
+        else:
+            recipients.append(users_with_role_over(role=Role.VILLAGE_ADMIN, region=problem.village))
+    elif action in (Action.RETURN, Action.FEEDBACK):
+        recipients.append(_town_users(problem, Role.TOWN_ADMIN))
+    elif action == Action.REJECT and problem.cadre is not None and problem.cadre.user_id:
+        recipients.append(User.objects.filter(pk=problem.cadre.user_id))
+    users = [user for group in recipients for user in group if user.pk != actor.pk]
+    if users:
+        notify(users=users, kind=f"problem_{action}", title=title, body=body, link=link,
+               key=key, sms=sms)  # fmt: skip
+
+
+# --- Problems raised by hand (来电来访) or by a cadre outside a visit --------------------
+
+REPORTER_ROLES = frozenset({Role.TOWN_ADMIN, Role.VILLAGE_ADMIN, Role.CADRE})
+
+
+@transaction.atomic
+def problem_report(
+    *,
+    actor: User,
+    village_id: int | None,
+    household_id: int | None,
+    description: str,
+    category: str = "",
+    source: str = "",
+) -> Problem:
+    """Record one problem by hand. A cadre reports for a household assigned to them (source
+    `visit`); the town center and village admins for any household or village they see
+    (default source `manual`). The household's visiting cadre is who takes the result back."""
+    if actor.role not in REPORTER_ROLES:
+        raise ActionForbidden("您的角色无权登记问题")
+    description = description.strip()
+    if not description:
+        raise ActionInvalid("请填写问题描述", field="description")
+    if len(description) > 2000:
+        raise ActionInvalid("问题描述不能超过 2000 字", field="description")
+    source = source or (Problem.Source.VISIT if actor.role == Role.CADRE else Problem.Source.MANUAL)
+    if source not in Problem.Source.values or source == Problem.Source.SURVEY:
+        raise ActionInvalid("来源只能是走访反映或来电来访", field="source")
+    household = None
+    if household_id is not None:
+        household = (
+            household_list(user=actor).select_related("village__parent").filter(pk=household_id)
+        ).first()
+        if household is None:
+            raise ActionInvalid("住户不存在或不在您的管辖范围内", field="household_id")
+        village = household.village
+        if village_id is not None and village_id != village.pk:
+            raise ActionInvalid("住户不属于所选村", field="village_id")
+    else:
+        if actor.role == Role.CADRE:
+            raise ActionInvalid("请选择反映问题的住户", field="household_id")
+        found = (
+            region_list(user=actor)
+            .select_related("parent")
+            .filter(pk=village_id or 0, kind=Region.Kind.VILLAGE)
+            .first()
+        )
+        if found is None:
+            raise ActionInvalid("村不存在或不在您的管辖范围内", field="village_id")
+        village = found
+    campaign = campaign_current(town=village.parent) if village.parent else None
+    if campaign is None:
+        raise ActionInvalid("本镇尚无走访活动，不能登记问题", field="village_id")
+    cadre = None
+    if household is not None:
+        current = (
+            Assignment.objects.filter(campaign=campaign, household=household, ended_at__isnull=True)
+            .select_related("cadre")
+            .first()
+        )
+        cadre = current.cadre if current else None
+    if actor.role == Role.CADRE:
+        cadre = Person.objects.filter(user=actor).first() or cadre
+    [problem] = problem_report_many(
+        actor=actor,
+        drafts=[
+            ProblemDraft(
+                campaign=campaign,
+                village=village,
+                source=source,
+                description=description,
+                category=category.strip()[:40],
+                household=household,
+                cadre=cadre,
+            )
+        ],
+    )
+    notify(
+        users=_town_users(problem, Role.TOWN_ADMIN).exclude(pk=actor.pk),
+        kind="problem_report",
+        title=f"{problem.code} 新登记问题待受理",
+        body=f"{village.name}：{description[:80]}",
+        link=problem_link(problem),
+        key=f"problem:{problem.pk}:v1",
+    )
+    return problem

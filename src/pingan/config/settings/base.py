@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "pingan.api",
     "pingan.web",
     "pingan.field",
+    # The task queue (scheduled tick and bulletin, background exports); see task_queue_from_env.
+    "huey.contrib.djhuey",
     # django-ninja's Swagger UI assets, served locally (no CDN on town intranets).
     "ninja",
 ]
@@ -89,6 +91,33 @@ def database_from_env(default_sqlite: Path) -> dict[str, Any]:
 
 
 DATABASES = database_from_env(PINGAN_HOME / "pingan.sqlite3")
+
+
+def task_queue_from_env(home: Path) -> dict[str, Any]:
+    """The task queue (huey) behind scheduled and background jobs.
+
+    `PINGAN_TASKS_URL` picks it: `redis://…` (Redis) or `postgres://…` (PostgreSQL) in
+    production; unset, the embedded default keeps the queue in a SQLite file beside the
+    database, and `pingan serve` runs the worker itself, so no extra server is needed.
+    """
+    url = os.environ.get("PINGAN_TASKS_URL", "")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        backend: dict[str, Any] = {"huey_class": "huey.RedisHuey", "url": url}
+    elif url.startswith(("postgres://", "postgresql://")):
+        backend = {"huey_class": "huey.PostgresHuey", "dsn": url}
+    else:
+        backend = {"huey_class": "huey.SqliteHuey", "filename": str(home / "tasks.sqlite3")}
+    return {
+        "name": "pingan",
+        "immediate": False,
+        "utc": True,
+        "results": False,
+        **backend,
+        "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+    }
+
+
+HUEY = task_queue_from_env(PINGAN_HOME)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -137,6 +166,8 @@ PINGAN_DATA_KEY = os.environ.get("PINGAN_DATA_KEY", "")
 # Bearer tokens for the API live this long.
 PINGAN_API_TOKEN_TTL_HOURS = int(os.environ.get("PINGAN_API_TOKEN_TTL_HOURS", "720"))
 PINGAN_SITE_TITLE = _("千家万户访平安")
+# Outbound text messages: a class with send(*, phone, text); the default only logs.
+PINGAN_SMS_GATEWAY = os.environ.get("PINGAN_SMS_GATEWAY", "pingan.core.sms.LogSmsGateway")
 # Demo only (dev settings): run as if the process had started at this moment (see core.clock).
 PINGAN_DEMO_NOW = ""
 

@@ -33,3 +33,12 @@ if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("缺少环境变量 PINGAN_ALLOWED_HOSTS：请填写对外访问的域名或 IP。")
 SESSION_COOKIE_SECURE = os.environ.get("PINGAN_HTTPS", "1") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The task queue lives on Redis (PINGAN_TASKS_URL=redis://…) or, by default, on the same
+# PostgreSQL as the data, in its own huey_* tables: still no extra server to run.
+if not os.environ.get("PINGAN_TASKS_URL"):
+    HUEY = {
+        **HUEY,  # noqa: F405
+        "huey_class": "huey.PostgresHuey",
+        "dsn": os.environ["DATABASE_URL"],
+    }
+    HUEY.pop("filename", None)

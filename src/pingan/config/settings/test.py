@@ -26,3 +26,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tasks run in the calling thread; scheduled jobs are exercised through huey's own scheduler.
+HUEY = {"name": "pingan-tests", "huey_class": "huey.MemoryHuey", "immediate": True, "utc": True}
+PINGAN_SMS_GATEWAY = "pingan.core.sms.MemorySmsGateway"

@@ -1,6 +1,9 @@
 """`pingan serve`: the site (pages, API and static files) on waitress."""
 
 import errno
+import os
+import subprocess
+import sys
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,6 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
         parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
         parser.add_argument("--threads", type=int, default=8, help="工作线程数（默认 8）")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="不启动后台任务进程（定时督办、每日通报）；生产环境另行运行 `pingan run_huey` 时使用",
+        )
 
     def handle(self, *args, **options) -> None:
         from waitress import serve  # type: ignore[import-untyped]
@@ -31,6 +39,9 @@ class Command(BaseCommand):
         except (OSError, CommandError) as exc:
             self.stderr.write(f"收集静态文件失败（将直接从程序目录提供）：{exc}")
         application = get_wsgi_application()
+        worker = None if options["no_worker"] else start_worker()
+        if worker is not None:
+            self.stdout.write("后台任务进程已启动（定时催办督办、每日通报）。")
 
         self.stdout.write(
             self.style.SUCCESS(f"pingan 已启动：{site_url(host, port)}  （按 Ctrl+C 停止）")
@@ -45,3 +56,20 @@ class Command(BaseCommand):
             raise CommandError(f"无法在 {host}:{port} 启动：{exc}") from exc
         except KeyboardInterrupt:
             self.stdout.write("已停止。")
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+
+def worker_command() -> list[str]:
+    """The task queue's worker (huey's consumer, with its scheduler for periodic jobs), run by
+    the same interpreter and settings as the site."""
+    return [sys.executable, "-m", "pingan.cli", "run_huey", "--quiet"]
+
+
+def start_worker() -> subprocess.Popen:
+    return subprocess.Popen(worker_command(), env=os.environ.copy())

@@ -1,0 +1,178 @@
+"""Reads of the ledger, scoped once here for every role (DESIGN §1):
+
+- town admin, leader, county viewer: every problem in their region subtree;
+- village admin: the problems of their village;
+- cadre: the problems they reported or must take back to the resident (problem.cadre);
+- unit handler: the problems dispatched to their unit (now), and those it handled.
+
+Something outside the scope is "not found" (`problem_get` raises Http404).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from pingan.accounts.models import Role, User
+from pingan.accounts.selectors import user_scope_path
+from pingan.core import clock
+from pingan.ledger.deadlines import Colour, colour_case, colour_q
+from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
+
+
+def problem_scope_q(user: User) -> Q | None:
+    """The filter on Problem for this user, or None when they may see no problem."""
+    path = user_scope_path(user)
+    if path is None:
+        return None
+    in_region = Q(village__path__startswith=path)
+    if user.role == Role.CADRE:
+        return in_region & Q(cadre__user=user)
+    if user.role == Role.UNIT_HANDLER:
+        if user.unit_id is None:
+            return None
+        handled_by_unit = ProblemEvent.objects.filter(
+            problem=OuterRef("pk"), action="handle", data__unit_id=user.unit_id
+        )
+        return in_region & (Q(unit_id=user.unit_id) | Q(Exists(handled_by_unit)))
+    return in_region
+
+
+def problem_list(*, user: User) -> QuerySet[Problem]:
+    scope = problem_scope_q(user)
+    if scope is None:
+        return Problem.objects.none()
+    return Problem.objects.filter(scope)
+
+
+@dataclass(frozen=True)
+class ProblemFilters:
+    """The ledger list's filters (all optional)."""
+
+    village_id: int | None = None
+    status: str = ""
+    colour: str = ""
+    unit_id: int | None = None
+    category: str = ""
+    overdue: bool = False
+    search: str = ""  # code or words of the description
+
+
+def problem_list_filtered(
+    *, user: User, filters: ProblemFilters, now: dt.datetime | None = None
+) -> QuerySet[Problem]:
+    """The scoped ledger with its filters, each row annotated with `colour`, ready for a page
+    (village, unit and cadre joined: a page of rows is one query)."""
+    now = now or clock.now()
+    problems = problem_list(user=user)
+    if filters.village_id:
+        problems = problems.filter(village_id=filters.village_id)
+    if filters.status:
+        problems = problems.filter(status=filters.status)
+    if filters.colour:
+        problems = problems.filter(colour_q(filters.colour, now))
+    if filters.unit_id:
+        problems = problems.filter(unit_id=filters.unit_id)
+    if filters.category:
+        problems = problems.filter(category=filters.category)
+    if filters.overdue:
+        problems = problems.filter(colour_q(Colour.RED, now))
+    if filters.search:
+        problems = problems.filter(
+            Q(code__icontains=filters.search) | Q(description__icontains=filters.search)
+        )
+    return problems.select_related("village", "unit", "cadre", "household").annotate(
+        colour=colour_case(now)
+    )
+
+
+def problem_get(*, user: User, problem_id: int, now: dt.datetime | None = None) -> Problem:
+    """One problem the user may see (404 otherwise), with its colour."""
+    problem = (
+        problem_list(user=user)
+        .select_related("village__parent", "unit", "cadre", "household", "campaign", "question")
+        .annotate(colour=colour_case(now or clock.now()))
+        .filter(pk=problem_id)
+        .first()
+    )
+    if problem is None:
+        raise Http404("problem not found")
+    return problem
+
+
+def problem_events(*, problem: Problem) -> QuerySet[ProblemEvent]:
+    return problem.events.select_related("actor").order_by("at", "id")
+
+
+def problem_list_to_feed_back(*, user: User) -> QuerySet[Problem]:
+    """反馈群众: handled problems whose result the cadre (the one who visited) must take back to
+    the resident and whose verdict they record."""
+    if user.role not in (Role.CADRE, Role.VILLAGE_ADMIN):
+        return Problem.objects.none()
+    problems = problem_list(user=user).filter(status=Problem.Status.HANDLED)
+    if user.role == Role.VILLAGE_ADMIN:
+        # the village admin stands in only where no active visiting cadre exists
+        problems = problems.filter(Q(cadre__isnull=True) | Q(cadre__active=False))
+    return problems.select_related("village", "unit", "household").order_by("handled_at", "id")
+
+
+def problem_list_unit_inbox(*, user: User, now: dt.datetime | None = None) -> QuerySet[Problem]:
+    """A unit handler's inbox: the problems with their unit now, the most urgent first."""
+    if user.role != Role.UNIT_HANDLER or user.unit_id is None:
+        return Problem.objects.none()
+    return (
+        problem_list(user=user)
+        .filter(unit_id=user.unit_id, status=Problem.Status.DISPATCHED)
+        .select_related("village", "household", "cadre")
+        .annotate(colour=colour_case(now or clock.now()))
+        .order_by("deadline", "id")
+    )
+
+
+def problem_list_extension_pending(*, user: User) -> QuerySet[Problem]:
+    """Extension requests waiting for the leader."""
+    return (
+        problem_list(user=user)
+        .filter(status=Problem.Status.DISPATCHED, extension_days__isnull=False)
+        .select_related("village", "unit")
+        .order_by("deadline", "id")
+    )
+
+
+def problem_list_criticized(*, user: User | None = None, now: dt.datetime | None = None):
+    """Problems listed for public criticism (通报批评) and still overdue."""
+    now = now or clock.now()
+    problems = Problem.objects.all() if user is None else problem_list(user=user)
+    return (
+        problems.filter(colour_q(Colour.RED, now), criticized_at__isnull=False)
+        .select_related("village", "unit")
+        .order_by("deadline", "id")
+    )
+
+
+def problem_colour_counts(*, user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many of the user's problems have each colour (one GROUP BY)."""
+    rows = (
+        problem_list(user=user)
+        .annotate(colour=colour_case(now or clock.now()))
+        .values("colour")
+        .annotate(n=Count("id"))
+    )
+    counts = {colour: 0 for colour, _ in Colour.CHOICES}
+    counts.update({row["colour"]: row["n"] for row in rows})
+    return counts
+
+
+def problem_categories(*, user: User) -> list[str]:
+    return list(
+        problem_list(user=user)
+        .exclude(category="")
+        .order_by("category")
+        .values_list("category", flat=True)
+        .distinct()
+    )
+
+
+def alert_count(*, problem: Problem, kind: str) -> int:
+    return ProblemAlert.objects.filter(problem=problem, kind=kind).count()
