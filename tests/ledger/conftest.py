@@ -81,3 +81,13 @@ class Ledger:
 @pytest.fixture
 def ledger(world, field) -> Ledger:
     return Ledger(world, field, world.users)
+
+
+@pytest.fixture
+def sms_outbox():
+    """Text messages "sent" through the test gateway (settings.test: MemorySmsGateway)."""
+    from pingan.core.sms import MemorySmsGateway
+
+    MemorySmsGateway.outbox.clear()
+    yield MemorySmsGateway.outbox
+    MemorySmsGateway.outbox.clear()
