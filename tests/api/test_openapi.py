@@ -21,7 +21,20 @@ def test_openapi_json_lists_the_paths(client):
         "/api/v1/me",
         "/api/v1/villages",
         "/api/v1/villages/{village_id}",
+        "/api/v1/problems",
+        "/api/v1/problems/{problem_id}",
+        "/api/v1/problems/{problem_id}/actions",
+        "/api/v1/notifications",
+        "/api/v1/notifications/read",
     } <= set(schema["paths"])
+    problems = schema["paths"]["/api/v1/problems"]
+    assert set(problems) == {"get", "post"}
+    assert set(problems["post"]["responses"]) >= {"201", "403", "422"}
+    act = schema["paths"]["/api/v1/problems/{problem_id}/actions"]["post"]
+    assert set(act["responses"]) >= {"200", "403", "404", "409", "422"}
+    action_in = schema["components"]["schemas"]["ActionIn"]
+    assert set(action_in["required"]) == {"action", "version"}
+    assert "feedback" in action_in["properties"]["action"]["enum"]
     assert schema["components"]["securitySchemes"]["BearerToken"] == {
         "type": "http",
         "scheme": "bearer",

@@ -119,15 +119,39 @@ def test_every_action_in_every_state_for_every_role(ledger, world, state, action
 
 
 def test_buttons_offer_exactly_the_allowed_actions(ledger, world):
-    problem = ledger.make(S.DISPATCHED)
-    assert actions_available(user=world.users[Role.UNIT_HANDLER], problem=problem) == [
+    problem = ledger.make(S.DISPATCHED)  # Thursday 2021-10-21
+    unit, leader = world.users[Role.UNIT_HANDLER], world.users[Role.LEADER]
+    monday = dt.datetime(2021, 10, 25, 9, 0, tzinfo=clock.SHANGHAI)
+    tuesday = dt.datetime(2021, 10, 26, 9, 0, tzinfo=clock.SHANGHAI)
+    assert actions_available(user=unit, problem=problem, now=monday) == [
         Action.RETURN, Action.EXTEND_REQUEST, Action.HANDLE,
     ]  # fmt: skip
+    # past the 2 working days for a return; no extension waiting for the leader
+    assert actions_available(user=unit, problem=problem, now=tuesday) == [
+        Action.EXTEND_REQUEST, Action.HANDLE,
+    ]  # fmt: skip
+    assert actions_available(user=leader, problem=problem, now=tuesday) == []
     assert actions_available(user=world.users[Role.TOWN_ADMIN], problem=problem) == [Action.REMIND]
     assert actions_available(user=world.users[Role.COUNTY_VIEWER], problem=problem) == []
+    asked = ledger.act(problem, "extend_request", Role.UNIT_HANDLER,
+                       ActionInput(reason="协调", days=3))  # fmt: skip
+    assert actions_available(user=unit, problem=asked, now=tuesday) == [Action.HANDLE]
+    assert actions_available(user=leader, problem=asked, now=tuesday) == [
+        Action.EXTEND_APPROVE, Action.EXTEND_DENY,
+    ]  # fmt: skip
     handled = ledger.make(S.HANDLED)
     assert actions_available(user=world.users[Role.CADRE], problem=handled) == [Action.FEEDBACK]
     assert actions_available(user=world.users[Role.VILLAGE_ADMIN], problem=handled) == []
+
+
+def test_a_unit_still_sees_the_problem_it_returned(ledger, world):
+    from pingan.ledger.selectors import problem_get
+
+    problem = ledger.make(S.DISPATCHED)
+    with clock.at(dt.datetime(2021, 10, 22, 9, 0, tzinfo=clock.SHANGHAI)):
+        ledger.act(problem, "return", Role.UNIT_HANDLER, ActionInput(reason="不归我们管"))
+    seen = problem_get(user=world.users[Role.UNIT_HANDLER], problem_id=problem.pk)
+    assert seen.status == S.ACCEPTED
 
 
 def test_a_handler_of_another_unit_may_not_touch_the_problem(ledger, world):

@@ -13,7 +13,15 @@ from ninja import NinjaAPI, Swagger
 from ninja.renderers import JSONRenderer
 
 from pingan.api.errors import error_response, install_exception_handlers
-from pingan.api.routers import assignments, auth, me, villages, visits
+from pingan.api.routers import (
+    assignments,
+    auth,
+    me,
+    notifications,
+    problems,
+    villages,
+    visits,
+)
 from pingan.api.security import bearer, session
 
 
@@ -79,3 +87,5 @@ api.add_router("/me", me.router)
 api.add_router("/villages", villages.router)
 api.add_router("/visits", visits.router)
 api.add_router("/assignments", assignments.router)
+api.add_router("/problems", problems.router)
+api.add_router("/notifications", notifications.router)

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from pingan.ledger.lifecycle import LedgerError
+
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
@@ -162,6 +164,14 @@ def _on_permission_denied(request: HttpRequest, exc: Exception, api: "NinjaAPI")
     return error_response(api, request, 403, message if _CJK.search(message) else FORBIDDEN)
 
 
+def _on_ledger_error(request: HttpRequest, exc: LedgerError, api: "NinjaAPI") -> HttpResponse:
+    """A refused ledger action (403 role, 409 stale version, 422 state or input) with the
+    service's own Chinese message; the field it concerns, when there is one, in `errors`."""
+    kind = re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+    errors = [{"loc": ["body", exc.field], "msg": exc.message, "type": kind}] if exc.field else []
+    return error_response(api, request, exc.status, exc.message, errors)
+
+
 def _on_unexpected(request: HttpRequest, exc: Exception, api: "NinjaAPI") -> HttpResponse:
     logger.exception("API %s %s failed", request.method, request.path, exc_info=exc)
     return error_response(api, request, 500, SERVER_ERROR)
@@ -175,6 +185,9 @@ def install_exception_handlers(api: "NinjaAPI") -> None:
         HttpError: _on_http_error,
         Http404: _on_not_found,
         PermissionDenied: _on_permission_denied,
+        # Found before PermissionDenied for ActionForbidden (a subclass of both): handlers are
+        # looked up along the exception's MRO, where LedgerError comes first.
+        LedgerError: _on_ledger_error,
         Exception: _on_unexpected,
     }
     for exc_class, handler in handlers.items():

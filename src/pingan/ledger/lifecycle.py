@@ -13,12 +13,15 @@ reported ──accept──> accepted ──dispatch──> dispatched ──han
 ```
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 
 from pingan.accounts.models import Role
+from pingan.core import clock
+from pingan.core.workdays import working_days_between
 from pingan.ledger.models import Problem
 
 Status = Problem.Status
@@ -77,7 +80,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.REJECT, Status.REPORTED, Status.REJECTED, {TOWN}, Relation.ANY, "不予受理",
        ("reason",)),
     _t(Action.DISPATCH, Status.ACCEPTED, Status.DISPATCHED, {TOWN}, Relation.ANY, "交办",
-       ("unit", "severity")),
+       ("unit_id", "severity")),
     _t(Action.RETURN, Status.DISPATCHED, Status.ACCEPTED, {UNIT}, Relation.OWN_UNIT, "退回",
        ("reason",)),
     _t(Action.EXTEND_REQUEST, Status.DISPATCHED, Status.DISPATCHED, {UNIT}, Relation.OWN_UNIT,
@@ -202,12 +205,34 @@ def transition_find(*, user, problem: Problem, action: str, verdict: str = "") -
     raise ActionInvalid("请选择群众评价：满意或不满意", field="verdict")
 
 
-def actions_available(*, user, problem: Problem) -> list[Action]:
+def action_guard(*, problem: Problem, action: str, now: dt.datetime | None = None) -> str:
+    """Why `action` is not possible on `problem` right now although the table allows it from
+    its state ("" when it is): an extension needs a request waiting (and only one may wait),
+    and a unit may return a problem only within the campaign's return days."""
+    if action in (Action.EXTEND_APPROVE, Action.EXTEND_DENY) and problem.extension_days is None:
+        return "没有待审批的延期申请"
+    if action == Action.EXTEND_REQUEST and problem.extension_days is not None:
+        return "已有一项延期申请等待领导审批"
+    if action == Action.RETURN and problem.dispatched_at is not None:
+        limit = problem.campaign.return_days
+        used = working_days_between(
+            clock.local(problem.dispatched_at).date(), clock.local(now).date()
+        )
+        if used > limit:
+            return f"交办已超过 {limit} 个工作日，不能退回；如确需调整请联系镇综治中心"
+    return ""
+
+
+def actions_available(*, user, problem: Problem, now: dt.datetime | None = None) -> list[Action]:
     """The actions `user` may take on `problem` now (for buttons and the API's `actions`)."""
     available: list[Action] = []
     for transition in TRANSITIONS:
         if transition.action in available or transition.source != problem.status:
             continue
-        if user.role in transition.roles and related(user, problem, transition.relation):
+        if (
+            user.role in transition.roles
+            and related(user, problem, transition.relation)
+            and not action_guard(problem=problem, action=transition.action, now=now)
+        ):
             available.append(transition.action)
     return available

@@ -2,8 +2,9 @@
 
 - town admin, leader, county viewer: every problem in their region subtree;
 - village admin: the problems of their village;
-- cadre: the problems they reported or must take back to the resident (problem.cadre);
-- unit handler: the problems dispatched to their unit (now), and those it handled.
+- cadre: the problems of the households they visit, which they take back to the resident
+  (problem.cadre; a cadre who reports a problem is its cadre);
+- unit handler: the problems dispatched to their unit (now), and those it handled or returned.
 
 Something outside the scope is "not found" (`problem_get` raises Http404).
 """
@@ -32,8 +33,9 @@ def problem_scope_q(user: User) -> Q | None:
     if user.role == Role.UNIT_HANDLER:
         if user.unit_id is None:
             return None
+        # …and those it handled or returned, so its own history stays in view
         handled_by_unit = ProblemEvent.objects.filter(
-            problem=OuterRef("pk"), action="handle", data__unit_id=user.unit_id
+            problem=OuterRef("pk"), action__in=["handle", "return"], data__unit_id=user.unit_id
         )
         return in_region & (Q(unit_id=user.unit_id) | Q(Exists(handled_by_unit)))
     return in_region
@@ -82,7 +84,7 @@ def problem_list_filtered(
         problems = problems.filter(
             Q(code__icontains=filters.search) | Q(description__icontains=filters.search)
         )
-    return problems.select_related("village", "unit", "cadre", "household").annotate(
+    return problems.select_related("village", "unit", "cadre", "household", "campaign").annotate(
         colour=colour_case(now)
     )
 
@@ -124,7 +126,7 @@ def problem_list_unit_inbox(*, user: User, now: dt.datetime | None = None) -> Qu
     return (
         problem_list(user=user)
         .filter(unit_id=user.unit_id, status=Problem.Status.DISPATCHED)
-        .select_related("village", "household", "cadre")
+        .select_related("village", "household", "cadre", "campaign")
         .annotate(colour=colour_case(now or clock.now()))
         .order_by("deadline", "id")
     )

@@ -14,7 +14,6 @@ from pingan.accounts.selectors import region_list, unit_list
 from pingan.campaigns.models import Assignment, Campaign
 from pingan.campaigns.selectors import campaign_current
 from pingan.core import clock
-from pingan.core.workdays import working_days_between
 from pingan.ledger.deadlines import Deadline, deadline_for
 from pingan.ledger.lifecycle import (
     ACTION_LABELS,
@@ -23,6 +22,7 @@ from pingan.ledger.lifecycle import (
     ActionInvalid,
     StaleVersion,
     Transition,
+    action_guard,
     roles_for,
     transition_find,
 )
@@ -138,7 +138,7 @@ def _need(transition: Transition, data: ActionInput) -> None:
         "reason": "请填写理由"
         if transition.verdict != "dissatisfied"
         else "请填写群众不满意的原因",
-        "unit": "请选择交办单位",
+        "unit_id": "请选择交办单位",
         "severity": "请选择问题类型（一般或复杂）",
         "days": "请填写延期天数（工作日）",
         "result": "请填写办理结果",
@@ -146,7 +146,7 @@ def _need(transition: Transition, data: ActionInput) -> None:
     }
     values = {
         "reason": data.reason.strip(),
-        "unit": data.unit_id,
+        "unit_id": data.unit_id,
         "severity": data.severity,
         "days": data.days,
         "result": data.result.strip(),
@@ -181,18 +181,11 @@ def _apply(
             raise ActionInvalid("问题类型只能是一般问题或复杂问题", field="severity")
         unit = unit_list(user=actor).filter(pk=data.unit_id or 0, active=True).first()
         if unit is None:
-            raise ActionInvalid("交办单位不存在或不在本镇", field="unit")
+            raise ActionInvalid("交办单位不存在或不在本镇", field="unit_id")
         deadline = _dispatch_to(problem, unit=unit, severity=data.severity, now=now)
         return {"unit_id": unit.pk, "unit": unit.name, "severity": data.severity,
                 "deadline": deadline.at.isoformat(), "warning": deadline.warning}  # fmt: skip
     if action == Action.RETURN:
-        dispatched_at = problem.dispatched_at or now
-        limit = problem.campaign.return_days
-        used = working_days_between(clock.local(dispatched_at).date(), clock.local(now).date())
-        if used > limit:
-            raise ActionInvalid(
-                f"交办已超过 {limit} 个工作日，不能退回；如确需调整请联系镇综治中心", field="reason"
-            )
         returned = {"unit_id": problem.unit_id, "unit": problem.unit.name if problem.unit else ""}
         problem.unit = None
         problem.severity = ""
@@ -203,8 +196,6 @@ def _apply(
         problem.extension_reason = ""
         return returned
     if action == Action.EXTEND_REQUEST:
-        if problem.extension_days is not None:
-            raise ActionInvalid("已有一项延期申请等待领导审批", field="days")
         if not 1 <= (data.days or 0) <= MAX_EXTENSION_DAYS:
             raise ActionInvalid(f"延期天数应在 1 到 {MAX_EXTENSION_DAYS} 个工作日之间",
                                 field="days")  # fmt: skip
@@ -212,9 +203,7 @@ def _apply(
         problem.extension_reason = data.reason.strip()[:500]
         return {"days": data.days}
     if action in (Action.EXTEND_APPROVE, Action.EXTEND_DENY):
-        if problem.extension_days is None:
-            raise ActionInvalid("没有待审批的延期申请", field="days")
-        requested = problem.extension_days
+        requested = problem.extension_days or 0
         problem.extension_days = None
         problem.extension_reason = ""
         if action == Action.EXTEND_DENY:
@@ -271,7 +260,7 @@ def problem_act(
             raise ActionInvalid(f"未知的操作：{action}", field="action")
         raise ActionForbidden(f"您的角色无权执行「{ACTION_LABELS[action]}」")
     problem = (
-        Problem.objects.select_for_update()
+        Problem.objects.select_for_update(of=("self",))
         .select_related("campaign", "village__parent", "unit", "cadre")
         .get(pk=problem_id)
     )
@@ -280,9 +269,12 @@ def problem_act(
             f"问题 {problem.code} 已被他人修改（当前状态「{problem.get_status_display()}」），"
             "请刷新后重试"
         )
-    transition = transition_find(user=actor, problem=problem, action=action, verdict=data.verdict)
-    _need(transition, data)
     now = clock.now()
+    transition = transition_find(user=actor, problem=problem, action=action, verdict=data.verdict)
+    refusal = action_guard(problem=problem, action=action, now=now)
+    if refusal:
+        raise ActionInvalid(refusal, field="days" if "延期" in refusal else "action")
+    _need(transition, data)
     from_status = problem.status
     event_data = _apply(problem, transition, data, actor=actor, now=now)
     problem.status = transition.target

@@ -1,0 +1,303 @@
+"""The problem ledger (台账, DESIGN §4): list and detail in the caller's scope, reporting by hand,
+and every lifecycle action (`POST /problems/{id}/actions`), each one call to a selector or to
+`ledger.services`. Refusals come back as DESIGN §8 errors (`api.errors`): 403 the role may not,
+404 outside the scope, 409 a stale `version`, 422 not allowed from the current state."""
+
+import datetime as dt
+from typing import Annotated, Any
+
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import AfterValidator, WithJsonSchema, field_validator
+
+from pingan.accounts.models import User
+from pingan.api.pagination import LimitOffset
+from pingan.api.schemas import ErrorOut
+from pingan.api.security import AuthedRequest
+from pingan.core import clock
+from pingan.core.pii import mask_name
+from pingan.ledger.deadlines import Colour
+from pingan.ledger.lifecycle import ACTION_LABELS, EVENT_LABELS, Action, actions_available
+from pingan.ledger.models import Problem, ProblemEvent
+from pingan.ledger.selectors import (
+    ProblemFilters,
+    problem_events,
+    problem_get,
+    problem_list_filtered,
+)
+from pingan.ledger.services import ActionInput, problem_act, problem_report
+
+router = Router(tags=["problems"])
+
+# Datetimes leave the API in Beijing time (+08:00), as the rest of the API writes them.
+LocalDateTime = Annotated[dt.datetime, AfterValidator(clock.local)]
+
+SYSTEM_ACTOR = "系统"
+
+
+def _choices(labels: dict[str, str]) -> str:
+    return "、".join(f"{code}（{label}）" for code, label in labels.items())
+
+
+STATUS_LABELS = dict(Problem.Status.choices)
+SEVERITY_LABELS = dict(Problem.Severity.choices)
+VERDICT_LABELS = dict(Problem.Verdict.choices)
+REPORT_SOURCES = {
+    code: label for code, label in Problem.Source.choices if code != Problem.Source.SURVEY
+}
+
+
+def _enum(codes) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": [str(code) for code in codes]})
+
+
+# Codes documented as enums but validated as text: the services and the filter validators
+# below refuse a wrong one with a Chinese message that names the choices.
+StatusCode = Annotated[str, _enum(STATUS_LABELS)]
+ColourCode = Annotated[str, _enum(Colour.LABELS)]
+SourceCode = Annotated[str, _enum(REPORT_SOURCES)]
+ActionCode = Annotated[str, _enum(Action)]
+SeverityCode = Annotated[str, _enum(SEVERITY_LABELS)]
+VerdictCode = Annotated[str, _enum(VERDICT_LABELS)]
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class HouseholdRef(Schema):
+    id: int
+    address: str
+    head_name: str = Field(description="户主姓名（已脱敏）")
+    phone_masked: str = Field(description="手机号（已脱敏）")
+
+    @staticmethod
+    def resolve_head_name(household) -> str:
+        return mask_name(household.head_name)
+
+
+class ProblemOut(Schema):
+    """One row of the ledger. `version` goes back with the next action (a stale one is a 409);
+    `actions` are the action codes the caller may take now."""
+
+    id: int
+    code: str
+    village: Ref
+    household: HouseholdRef | None
+    source: str
+    source_label: str
+    category: str
+    description: str
+    status: str = Field(description=f"状态：{_choices(STATUS_LABELS)}")
+    status_label: str
+    colour: str = Field(description=f"颜色：{_choices(Colour.LABELS)}")
+    colour_label: str
+    unit: Ref | None
+    severity: str = Field(description=f"类型：{_choices(SEVERITY_LABELS)}；未交办时为空")
+    severity_label: str
+    dispatched_at: LocalDateTime | None
+    deadline: LocalDateTime | None
+    deadline_warning: str = Field(description="节假日历未覆盖截止年份时的提示（按周一至周五计）")
+    redo_count: int
+    reported_at: LocalDateTime
+    closed_at: LocalDateTime | None
+    verdict: str = Field(description=f"群众评价：{_choices(VERDICT_LABELS)}；未反馈时为空")
+    verdict_label: str
+    version: int
+    actions: list[str] = Field(
+        description=f"您现在可执行的操作：{_choices(ACTION_LABELS)}",
+    )
+
+    @staticmethod
+    def resolve_source_label(problem: Problem) -> str:
+        return problem.get_source_display()
+
+    @staticmethod
+    def resolve_status_label(problem: Problem) -> str:
+        return problem.get_status_display()
+
+    @staticmethod
+    def resolve_colour_label(problem: Problem) -> str:
+        return Colour.LABELS.get(problem.colour, "")  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_severity_label(problem: Problem) -> str:
+        return SEVERITY_LABELS.get(problem.severity, "")
+
+    @staticmethod
+    def resolve_verdict_label(problem: Problem) -> str:
+        return VERDICT_LABELS.get(problem.verdict, "")
+
+    @staticmethod
+    def resolve_actions(problem: Problem, context: dict[str, Any]) -> list[str]:
+        user: User = context["request"].auth
+        return [str(action) for action in actions_available(user=user, problem=problem)]
+
+
+class EventOut(Schema):
+    action: str
+    action_label: str
+    from_status: str
+    to_status: str
+    actor: str = Field(description="操作人；系统自动（到期提醒、督办等）时为“系统”")
+    note: str
+    data: dict[str, Any]
+    at: LocalDateTime
+
+    @staticmethod
+    def resolve_action_label(event: ProblemEvent) -> str:
+        return EVENT_LABELS.get(event.action, event.action)
+
+    @staticmethod
+    def resolve_actor(event: ProblemEvent) -> str:
+        return str(event.actor) if event.actor is not None else SYSTEM_ACTOR
+
+
+class ProblemDetailOut(ProblemOut):
+    """A problem with its result, verdict, pending extension, supervision and full history."""
+
+    result: str
+    handled_at: LocalDateTime | None
+    verdict_note: str
+    feedback_at: LocalDateTime | None
+    extension_days: int | None = Field(description="待领导审批的延期申请（工作日）；无则为空")
+    extension_reason: str
+    supervised_at: LocalDateTime | None = Field(description="督办时间（针对当前截止时间）")
+    criticized_at: LocalDateTime | None = Field(description="列入通报批评的时间")
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_events(problem: Problem) -> list[ProblemEvent]:
+        return list(problem_events(problem=problem))
+
+
+def _one_of(labels: dict[str, str], what: str):
+    """A validator: nothing or one of `labels`' codes, refused in Chinese otherwise."""
+
+    def check(value: str | None) -> str | None:
+        if value and value not in labels:
+            raise ValueError(f"{what}只能是：{_choices(labels)}")
+        return value
+
+    return check
+
+
+class ProblemFilterIn(Schema):
+    village_id: int | None = Field(None, description="村")
+    status: StatusCode | None = Field(None, description=f"状态：{_choices(STATUS_LABELS)}")
+    colour: ColourCode | None = Field(None, description=f"颜色：{_choices(Colour.LABELS)}")
+    unit_id: int | None = Field(None, description="责任单位")
+    category: str = Field("", max_length=40, description="类别")
+    overdue: bool = Field(False, description="只看超期（已交办且已过截止时间）")
+    q: str = Field("", max_length=100, description="按编号或问题描述查找")
+
+    _status = field_validator("status")(_one_of(STATUS_LABELS, "状态"))
+    _colour = field_validator("colour")(_one_of(Colour.LABELS, "颜色"))
+
+    def to_filters(self) -> ProblemFilters:
+        return ProblemFilters(
+            village_id=self.village_id,
+            status=self.status or "",
+            colour=self.colour or "",
+            unit_id=self.unit_id,
+            category=self.category.strip(),
+            overdue=self.overdue,
+            search=self.q.strip(),
+        )
+
+
+class ProblemReportIn(Schema):
+    """A problem raised by phone, at the window, or by a cadre for a household of theirs."""
+
+    village_id: int | None = Field(None, description="村（不选住户时必填）")
+    household_id: int | None = Field(None, description="住户（干部登记时必填）")
+    description: str = Field(min_length=1, max_length=2000, description="问题描述")
+    category: str = Field("", max_length=40, description="类别")
+    source: SourceCode | None = Field(
+        None,
+        max_length=16,
+        description=f"来源：{_choices(REPORT_SOURCES)}；默认干部为走访反映，其他为来电来访",
+    )
+
+
+class ActionIn(Schema):
+    """One lifecycle action. Which fields an action needs: reject/return/extend_deny `reason`;
+    dispatch `unit_id` and `severity`; extend_request `reason` and `days`; extend_approve
+    `days` optionally (default: the days requested); handle `result`; feedback `verdict`,
+    and `reason` when the resident is dissatisfied."""
+
+    action: ActionCode = Field(
+        min_length=1, max_length=24, description=f"操作：{_choices(ACTION_LABELS)}"
+    )
+    version: int = Field(ge=1, description="您所看到的问题版本号（列表或详情中的 version）")
+    reason: str = Field("", max_length=500, description="理由、说明或群众不满意的原因")
+    unit_id: int | None = Field(None, description="交办单位")
+    severity: SeverityCode | None = Field(
+        None, max_length=16, description=f"问题类型：{_choices(SEVERITY_LABELS)}"
+    )
+    days: int | None = Field(None, description="延期天数（工作日）")
+    result: str = Field("", max_length=4000, description="办理结果")
+    verdict: VerdictCode | None = Field(
+        None, max_length=16, description=f"群众评价：{_choices(VERDICT_LABELS)}"
+    )
+
+
+@router.get(
+    "",
+    response={200: list[ProblemOut], 401: ErrorOut, 422: ErrorOut},
+    summary="问题台账（按权限范围，可筛选）",
+)
+@paginate(LimitOffset)
+def problem_list(request: AuthedRequest, filters: Query[ProblemFilterIn]):
+    return problem_list_filtered(user=request.auth, filters=filters.to_filters())
+
+
+@router.get(
+    "/{int:problem_id}",
+    response={200: ProblemDetailOut, 401: ErrorOut, 404: ErrorOut},
+    summary="问题详情与流转记录",
+)
+def problem_detail(request: AuthedRequest, problem_id: int):
+    return problem_get(user=request.auth, problem_id=problem_id)
+
+
+@router.post(
+    "",
+    response={201: ProblemDetailOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="登记问题（来电来访或干部走访反映）",
+)
+def problem_create(request: AuthedRequest, payload: ProblemReportIn):
+    problem = problem_report(
+        actor=request.auth,
+        village_id=payload.village_id,
+        household_id=payload.household_id,
+        description=payload.description,
+        category=payload.category,
+        source=payload.source or "",
+    )
+    return Status(201, problem_get(user=request.auth, problem_id=problem.pk))
+
+
+@router.post(
+    "/{int:problem_id}/actions",
+    response={200: ProblemDetailOut} | {status: ErrorOut for status in (401, 403, 404, 409, 422)},
+    summary="办理操作（受理、交办、退回、延期、办结、反馈群众评价等）",
+)
+def problem_action(request: AuthedRequest, problem_id: int, payload: ActionIn):
+    problem = problem_act(
+        actor=request.auth,
+        problem_id=problem_id,
+        action=payload.action,
+        version=payload.version,
+        data=ActionInput(
+            reason=payload.reason,
+            unit_id=payload.unit_id,
+            severity=payload.severity or "",
+            days=payload.days,
+            result=payload.result,
+            verdict=payload.verdict or "",
+        ),
+    )
+    # A unit that returned the problem still sees it (its own history): always in scope.
+    return problem_get(user=request.auth, problem_id=problem.pk)
