@@ -180,3 +180,28 @@ class Assignment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.household_id} -> {self.cadre_id}"
+
+
+class LeafletIssue(models.Model):
+    """Leaflets (宣传资料) the town center issued to a village: the village governance director
+    collects them at the center and the cadres hand one to each household."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="leaflets")
+    village = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField("数量（份）")
+    collected_by = models.CharField("领取人", max_length=64, blank=True, default="")
+    issued_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    issued_at = models.DateTimeField("发放时间", default=clock.now, db_index=True)
+    note = models.CharField("备注", max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = "宣传资料发放"
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="leaflet_quantity_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id}: {self.quantity}"

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "pingan.surveys",
     "pingan.visits",
     "pingan.ledger",
+    "pingan.reports",
     "pingan.api",
     "pingan.web",
     "pingan.field",

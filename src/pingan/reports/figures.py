@@ -1,0 +1,285 @@
+"""The figures of the daily bulletin (每日通报), computed in SQL as of one moment.
+
+`bulletin_figures(town=, day=)` returns a JSON-ready dict with a stable schema
+(`pingan.bulletin/1`, documented in docs/bulletin.md): one row per village and the town's
+total. Everything is counted up to `until` = the end of `day` in Asia/Shanghai, or now when
+`day` is today, so a bulletin for yesterday shows yesterday's evening:
+
+- visits count by when they were done (the phone's end time, capped by the time the server
+  received it), on Asia/Shanghai days;
+- problems by their own timestamps (reported, deadline, handled, closed);
+- leaflets issued by their issue time.
+
+The village rows are one query (a correlated subquery per figure); the rates one GROUP BY;
+the town's counts are the sums of its rows (and its rates pooled over its answers).
+"""
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from pingan.campaigns.models import Campaign, LeafletIssue, Phase, VillageQuota
+from pingan.campaigns.selectors import campaign_current
+from pingan.core import clock
+from pingan.ledger.models import Problem
+from pingan.regions.models import Household, Region
+from pingan.regions.selectors import _count_subquery
+from pingan.surveys.selectors import rate_figures
+from pingan.visits.models import Answer, Visit
+from pingan.visits.selectors import (
+    _household_count,
+    day_bounds,
+    progress_ratio,
+    visit_done_at,
+    visit_list_first_reach,
+)
+
+SCHEMA = "pingan.bulletin/1"
+# The two rates the bulletin shows (keys of the questionnaire's `rates`).
+RATE_KEYS = ("safety", "satisfaction")
+# The counts of a village row, in the order of the table (the town's total sums them).
+COUNTS = (
+    "quota",
+    "roster_households",
+    "reached_households",
+    "reached_today",
+    "questionnaires",
+    "problems_new",
+    "problems_open",
+    "problems_overdue",
+    "problems_closed",
+    "leaflets_issued",
+    "leaflets_handed",
+)
+TWO_PLACES = Decimal("0.01")
+
+
+def bulletin_until(day: dt.date, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment the figures of `day` are counted up to: the end of the day, or now."""
+    _, end = day_bounds(day)
+    return min(end, now or clock.now())
+
+
+def _visits_done_before(campaign: Campaign, until: dt.datetime) -> QuerySet[Visit]:
+    return (
+        Visit.objects.filter(campaign=campaign)
+        .alias(done_at=visit_done_at())
+        .filter(done_at__lt=until)
+    )
+
+
+def _sum_subquery(queryset: QuerySet, field: str, summed: str) -> Coalesce:
+    total = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(total=Sum(summed))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def problem_open_q(until: dt.datetime) -> Q:
+    """Reported by `until`, not closed by then, not rejected."""
+    return Q(reported_at__lt=until) & ~Q(status=Problem.Status.REJECTED) & ~Q(closed_at__lt=until)
+
+
+def problem_overdue_q(until: dt.datetime) -> Q:
+    """With its unit past the deadline at `until`: dispatched, the deadline passed, and not
+    handled by then (now: still `dispatched`; earlier: handled only after `until`)."""
+    return (
+        problem_open_q(until)
+        & Q(dispatched_at__lt=until, deadline__lt=until)
+        & (Q(status=Problem.Status.DISPATCHED) | Q(handled_at__gte=until))
+    )
+
+
+def village_figures_annotate(
+    villages: QuerySet[Region], *, campaign: Campaign, day: dt.date, until: dt.datetime
+) -> QuerySet[Region]:
+    """`villages` with every count of `COUNTS`, as of `until`, one correlated subquery each."""
+    start, _ = day_bounds(day)
+    visits = _visits_done_before(campaign, until)
+    counting = visits.filter(counts=True)
+    problems = Problem.objects.filter(campaign=campaign)
+    quota = VillageQuota.objects.filter(campaign=campaign, village=OuterRef("pk")).values("quota")
+    return villages.annotate(
+        quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
+        roster_households=_count_subquery(
+            Household.objects.filter(status=Household.Status.ACTIVE), "village"
+        ),
+        reached_households=_household_count(counting, "village"),
+        reached_today=_household_count(
+            visit_list_first_reach(campaign=campaign, day=day)
+            .alias(done_by=visit_done_at())
+            .filter(done_by__lt=until),
+            "village",
+        ),
+        questionnaires=_count_subquery(visits.filter(questionnaire__isnull=False), "village"),
+        problems_new=_count_subquery(
+            problems.filter(reported_at__gte=start, reported_at__lt=until), "village"
+        ),
+        problems_open=_count_subquery(problems.filter(problem_open_q(until)), "village"),
+        problems_overdue=_count_subquery(problems.filter(problem_overdue_q(until)), "village"),
+        problems_closed=_count_subquery(problems.filter(closed_at__lt=until), "village"),
+        leaflets_issued=_sum_subquery(
+            LeafletIssue.objects.filter(campaign=campaign, issued_at__lt=until),
+            "village",
+            "quantity",
+        ),
+        leaflets_handed=_household_count(visits.filter(leaflet_handed=True), "village"),
+    )
+
+
+def _pct(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _rates(figures: dict[str, Any] | None) -> dict[str, Any]:
+    """{rate key: {"rate": "98.50", "answers": n, "positive": n}} for the two rates."""
+    out: dict[str, Any] = {}
+    for key in RATE_KEYS:
+        figure = (figures or {}).get(key)
+        out[key] = {
+            "rate": _pct(figure.rate) if figure else None,
+            "answers": figure.answers if figure else 0,
+            "positive": figure.positive if figure else 0,
+        }
+    return out
+
+
+def visiting_phase_pace(campaign: Campaign, day: dt.date) -> dict[str, Any]:
+    """The visiting phase (走访整改) and how far into it `day` is (both ends count)."""
+    phase = Phase.objects.filter(campaign=campaign, kind=Phase.Kind.VISITING).first()
+    if phase is None:
+        start, end = campaign.start_date, campaign.end_date
+    else:
+        start, end = phase.start_date, phase.end_date
+    length = (end - start).days + 1
+    elapsed = min(max((day - start).days + 1, 0), length)
+    return {"start": start.isoformat(), "end": end.isoformat(), "days_total": length,
+            "days_elapsed": elapsed}  # fmt: skip
+
+
+def expected_households(quota: int, pace: dict[str, Any]) -> Decimal:
+    """Days elapsed in the visiting phase ÷ its length × quota, to two places (half up)."""
+    return (Decimal(pace["days_elapsed"]) * quota / pace["days_total"]).quantize(
+        TWO_PLACES, rounding=ROUND_HALF_UP
+    )
+
+
+def _row(village: Region, pace: dict[str, Any], rates: dict | None) -> dict[str, Any]:
+    row: dict[str, Any] = {"village_id": village.pk, "code": village.code, "name": village.name}
+    row.update({name: getattr(village, name) for name in COUNTS})
+    return _derive(row, pace, rates)
+
+
+def _derive(row: dict[str, Any], pace: dict[str, Any], rates: dict | None) -> dict[str, Any]:
+    expected = expected_households(row["quota"], pace)
+    row["completion_pct"] = _pct(progress_ratio(row["reached_households"], row["quota"]))
+    row["roster_coverage_pct"] = _pct(
+        progress_ratio(min(row["reached_households"], row["roster_households"]),
+                       row["roster_households"])
+    )  # fmt: skip
+    row["expected_households"] = str(expected)
+    row["lagging"] = Decimal(row["reached_households"]) < expected
+    row["rates"] = _rates(rates)
+    return row
+
+
+def _rank(rows: list[dict[str, Any]]) -> None:
+    """Rank by completion (highest first); equal completion shares a rank (1, 2, 2, 4);
+    villages without a quota come last, unranked."""
+    ranked = sorted(
+        (r for r in rows if r["completion_pct"] is not None),
+        key=lambda r: Decimal(r["completion_pct"]),
+        reverse=True,
+    )
+    previous, rank = None, 0
+    for position, row in enumerate(ranked, start=1):
+        value = Decimal(row["completion_pct"])
+        if value != previous:
+            rank, previous = position, value
+        row["rank"] = rank
+    for row in rows:
+        row.setdefault("rank", None)
+
+
+def bulletin_figures(
+    *, town: Region, day: dt.date, now: dt.datetime | None = None, campaign: Campaign | None = None
+) -> dict[str, Any]:
+    """The bulletin of `town` for `day` (schema `pingan.bulletin/1`)."""
+    now = now or clock.now()
+    until = bulletin_until(day, now)
+    campaign = campaign or campaign_current(town=town)
+    base: dict[str, Any] = {
+        "schema": SCHEMA,
+        "town": {"id": town.pk, "code": town.code, "name": town.name},
+        "date": day.isoformat(),
+        "until": clock.local(until).isoformat(),
+        "generated_at": clock.local(now).isoformat(),
+    }
+    if campaign is None:
+        return {**base, "campaign": None, "pace": None, "villages": [], "total": None,
+                "criticized": []}  # fmt: skip
+    pace = visiting_phase_pace(campaign, day)
+    villages = list(
+        village_figures_annotate(
+            Region.objects.filter(parent=town, kind=Region.Kind.VILLAGE),
+            campaign=campaign,
+            day=day,
+            until=until,
+        ).order_by("sort_order", "code")
+    )
+    answers = Answer.objects.filter(visit__campaign=campaign, visit__village__parent=town).filter(
+        Exists(_visits_done_before(campaign, until).filter(pk=OuterRef("visit_id")))
+    )
+    definitions = [
+        d for d in (campaign.questionnaire.rates if campaign.questionnaire else [])
+        if d["key"] in RATE_KEYS
+    ]  # fmt: skip
+    by_village = rate_figures(answers=answers, definitions=definitions) if definitions else {}
+    rows = [_row(v, pace, by_village.get(v.pk)) for v in villages]
+    _rank(rows)
+    total: dict[str, Any] = {name: sum(r[name] for r in rows) for name in COUNTS}
+    town_rates = (
+        rate_figures(answers=answers, definitions=definitions, group_by=None).get(None)
+        if definitions
+        else None
+    )
+    total = _derive(total, pace, town_rates)
+    total["lagging_villages"] = sum(1 for r in rows if r["lagging"])
+    criticized = (
+        Problem.objects.filter(campaign=campaign, village__parent=town, criticized_at__lt=until)
+        .filter(problem_overdue_q(until))
+        .select_related("village", "unit")
+        .order_by("deadline", "id")
+    )
+    return {
+        **base,
+        "campaign": {"id": campaign.pk, "name": campaign.name},
+        "pace": pace,
+        "villages": rows,
+        "total": total,
+        "criticized": [
+            {
+                "code": p.code,
+                "village": p.village.name,
+                "unit": p.unit.name if p.unit else "",
+                "deadline": clock.local(p.deadline).date().isoformat() if p.deadline else None,
+            }
+            for p in criticized
+        ],
+    }
