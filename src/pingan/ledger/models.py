@@ -168,6 +168,8 @@ class ProblemEvent(models.Model):
     class Meta:
         ordering = ["problem", "at", "id"]
         verbose_name = "问题流转记录"
+        # the daily ledger report starts from the day's events
+        indexes = [models.Index(fields=["at"])]
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.action}"
