@@ -45,9 +45,12 @@ class Ledger:
             data=data or ActionInput(),
         )
 
-    def report(self, *, description: str = "路灯坏了，晚上出行不安全", household=None) -> Problem:
+    def report(
+        self, *, description: str = "路灯坏了，晚上出行不安全", household=None,
+        reporter: str = Role.CADRE,
+    ) -> Problem:  # fmt: skip
         return problem_report(
-            actor=self.users[Role.CADRE],
+            actor=self.users[reporter],
             village_id=None,
             household_id=(household or self.field.households[0]).pk,
             description=description,

@@ -321,3 +321,20 @@ def test_every_problem_gets_a_unique_code(ledger):
     codes = {ledger.make(S.REPORTED).code for _ in range(5)}
     assert len(codes) == 5
     assert all(code.startswith("341623101-2021-") for code in codes)
+
+
+def test_a_problem_whose_cadre_has_no_login_waits_in_the_village_admins_feedback_list(
+    ledger, world, field
+):
+    from pingan.accounts.models import Person
+    from pingan.ledger.selectors import problem_list_to_feed_back
+
+    # 李红 (no account) holds field.other_households; the town center records the problem.
+    colleague = Person.objects.get(name="李红")
+    assert colleague.user_id is None
+    problem = ledger.make(S.HANDLED, household=field.other_households[0], reporter=Role.TOWN_ADMIN)
+    problem.refresh_from_db()
+    assert problem.cadre == colleague
+    village_admin = world.users[Role.VILLAGE_ADMIN]
+    assert list(problem_list_to_feed_back(user=village_admin)) == [problem]
+    assert actions_available(user=village_admin, problem=problem) == [Action.FEEDBACK]

@@ -93,11 +93,11 @@ def test_not_found_page_does_not_say_forbidden(world, login):
     [
         (Role.TOWN_ADMIN, "web:town", "town"),
         (Role.LEADER, "web:town", "town"),
-        (Role.UNIT_HANDLER, "web:town", "town"),
         (Role.VILLAGE_ADMIN, "web:village", "qiying"),
         (Role.COUNTY_VIEWER, "web:county", "county"),
     ],
-)  # A cadre lands on their own households instead: tests/field/test_pages.py
+)  # A cadre lands on their own households (tests/field/test_pages.py), a unit handler on
+# its to-do list (tests/web/test_ledger_pages.py).
 def test_home_sends_each_role_to_its_own_place(world, login, role, url_name, attribute):
     response = login(world.users[role]).get(reverse("web:home"))
     assert response.status_code == 302

@@ -9,4 +9,6 @@ urlpatterns = [
     path("", views.households, name="households"),
     path("households/<int:pk>/", views.household_history, name="household_history"),
     path("households/<int:pk>/visit/", views.visit_form, name="visit_form"),
+    path("feedback/", views.feedback, name="feedback"),
+    path("feedback/<int:pk>/", views.feedback_record, name="feedback_record"),
 ]

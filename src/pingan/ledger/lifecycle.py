@@ -205,22 +205,27 @@ def transition_find(*, user, problem: Problem, action: str, verdict: str = "") -
     raise ActionInvalid("请选择群众评价：满意或不满意", field="verdict")
 
 
-def action_guard(*, problem: Problem, action: str, now: dt.datetime | None = None) -> str:
+def action_guard(
+    *, problem: Problem, action: str, now: dt.datetime | None = None
+) -> ActionInvalid | None:
     """Why `action` is not possible on `problem` right now although the table allows it from
-    its state ("" when it is): an extension needs a request waiting (and only one may wait),
+    its state (None when it is): an extension needs a request waiting (and only one may wait),
     and a unit may return a problem only within the campaign's return days."""
     if action in (Action.EXTEND_APPROVE, Action.EXTEND_DENY) and problem.extension_days is None:
-        return "没有待审批的延期申请"
+        return ActionInvalid("没有待审批的延期申请", field="days")
     if action == Action.EXTEND_REQUEST and problem.extension_days is not None:
-        return "已有一项延期申请等待领导审批"
+        return ActionInvalid("已有一项延期申请等待领导审批", field="days")
     if action == Action.RETURN and problem.dispatched_at is not None:
         limit = problem.campaign.return_days
         used = working_days_between(
             clock.local(problem.dispatched_at).date(), clock.local(now).date()
         )
         if used > limit:
-            return f"交办已超过 {limit} 个工作日，不能退回；如确需调整请联系镇综治中心"
-    return ""
+            return ActionInvalid(
+                f"交办已超过 {limit} 个工作日，不能退回；如确需调整请联系镇综治中心",
+                field="reason",
+            )
+    return None
 
 
 def actions_available(*, user, problem: Problem, now: dt.datetime | None = None) -> list[Action]:
@@ -232,7 +237,7 @@ def actions_available(*, user, problem: Problem, now: dt.datetime | None = None)
         if (
             user.role in transition.roles
             and related(user, problem, transition.relation)
-            and not action_guard(problem=problem, action=transition.action, now=now)
+            and action_guard(problem=problem, action=transition.action, now=now) is None
         ):
             available.append(transition.action)
     return available

@@ -67,13 +67,20 @@ def problem_list_filtered(
     """The scoped ledger with its filters, each row annotated with `colour`, ready for a page
     (village, unit and cadre joined: a page of rows is one query)."""
     now = now or clock.now()
-    problems = problem_list(user=user)
+    problems = _filtered(problem_list(user=user), filters, now)
+    if filters.colour:
+        problems = problems.filter(colour_q(filters.colour, now))
+    return problems.select_related("village", "unit", "cadre", "household", "campaign").annotate(
+        colour=colour_case(now)
+    )
+
+
+def _filtered(problems: QuerySet[Problem], filters: ProblemFilters, now) -> QuerySet[Problem]:
+    """Every filter but the colour (the colour counts are of the rest)."""
     if filters.village_id:
         problems = problems.filter(village_id=filters.village_id)
     if filters.status:
         problems = problems.filter(status=filters.status)
-    if filters.colour:
-        problems = problems.filter(colour_q(filters.colour, now))
     if filters.unit_id:
         problems = problems.filter(unit_id=filters.unit_id)
     if filters.category:
@@ -84,9 +91,7 @@ def problem_list_filtered(
         problems = problems.filter(
             Q(code__icontains=filters.search) | Q(description__icontains=filters.search)
         )
-    return problems.select_related("village", "unit", "cadre", "household", "campaign").annotate(
-        colour=colour_case(now)
-    )
+    return problems
 
 
 def problem_get(*, user: User, problem_id: int, now: dt.datetime | None = None) -> Problem:
@@ -115,7 +120,9 @@ def problem_list_to_feed_back(*, user: User) -> QuerySet[Problem]:
     problems = problem_list(user=user).filter(status=Problem.Status.HANDLED)
     if user.role == Role.VILLAGE_ADMIN:
         # the village admin stands in only where no active visiting cadre exists
-        problems = problems.filter(Q(cadre__isnull=True) | Q(cadre__active=False))
+        problems = problems.filter(
+            Q(cadre__isnull=True) | Q(cadre__active=False) | Q(cadre__user__isnull=True)
+        )
     return problems.select_related("village", "unit", "household").order_by("handled_at", "id")
 
 
@@ -132,12 +139,15 @@ def problem_list_unit_inbox(*, user: User, now: dt.datetime | None = None) -> Qu
     )
 
 
-def problem_list_extension_pending(*, user: User) -> QuerySet[Problem]:
-    """Extension requests waiting for the leader."""
+def problem_list_extension_pending(
+    *, user: User, now: dt.datetime | None = None
+) -> QuerySet[Problem]:
+    """Extension requests waiting for the leader, the most urgent first, with `colour`."""
     return (
         problem_list(user=user)
         .filter(status=Problem.Status.DISPATCHED, extension_days__isnull=False)
-        .select_related("village", "unit")
+        .select_related("village", "unit", "cadre", "campaign")
+        .annotate(colour=colour_case(now or clock.now()))
         .order_by("deadline", "id")
     )
 
@@ -153,14 +163,16 @@ def problem_list_criticized(*, user: User | None = None, now: dt.datetime | None
     )
 
 
-def problem_colour_counts(*, user: User, now: dt.datetime | None = None) -> dict[str, int]:
-    """How many of the user's problems have each colour (one GROUP BY)."""
-    rows = (
-        problem_list(user=user)
-        .annotate(colour=colour_case(now or clock.now()))
-        .values("colour")
-        .annotate(n=Count("id"))
-    )
+def problem_colour_counts(
+    *, user: User, filters: ProblemFilters | None = None, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """How many of the user's problems have each colour (one GROUP BY), under `filters` other
+    than the colour itself (so the badges say how many each colour filter would show)."""
+    now = now or clock.now()
+    problems = problem_list(user=user)
+    if filters is not None:
+        problems = _filtered(problems, filters, now)
+    rows = problems.annotate(colour=colour_case(now)).values("colour").annotate(n=Count("id"))
     counts = {colour: 0 for colour, _ in Colour.CHOICES}
     counts.update({row["colour"]: row["n"] for row in rows})
     return counts

@@ -272,8 +272,8 @@ def problem_act(
     now = clock.now()
     transition = transition_find(user=actor, problem=problem, action=action, verdict=data.verdict)
     refusal = action_guard(problem=problem, action=action, now=now)
-    if refusal:
-        raise ActionInvalid(refusal, field="days" if "延期" in refusal else "action")
+    if refusal is not None:
+        raise refusal
     _need(transition, data)
     from_status = problem.status
     event_data = _apply(problem, transition, data, actor=actor, now=now)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from pingan.web import allocation, imports, progress, views
+from pingan.web import allocation, imports, ledger, ledger_export, progress, views
 
 app_name = "web"
 urlpatterns = [
@@ -62,4 +62,15 @@ urlpatterns = [
         imports.password_sheet_destroy,
         name="password_sheet_discard",
     ),
+    # The problem ledger (issue 5): list, one problem and its actions, to-do lists, manual
+    # entry, and the in-app inbox.
+    path("ledger/", ledger.ledger, name="ledger"),
+    path("ledger/new/", ledger.problem_new, name="problem_new"),
+    path("ledger/export.xlsx", ledger_export.ledger_export_xlsx, name="ledger_export"),
+    path("ledger/inbox/", ledger.ledger_inbox, name="ledger_inbox"),
+    path("ledger/<int:pk>/", ledger.problem, name="problem"),
+    path("ledger/<int:pk>/act/", ledger.problem_action, name="problem_act"),
+    path("inbox/", ledger.inbox, name="inbox"),
+    path("inbox/read/", ledger.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:pk>/open/", ledger.inbox_open, name="inbox_open"),
 ]

@@ -59,11 +59,13 @@ HOUSEHOLDS_PER_PAGE = 50
 LANDING_PAGE: dict[str, str] = {
     Role.TOWN_ADMIN: "web:town",
     Role.LEADER: "web:town",
-    Role.UNIT_HANDLER: "web:town",
+    Role.UNIT_HANDLER: "web:ledger_inbox",  # the unit's problems, most urgent first
     Role.VILLAGE_ADMIN: "web:village",
     Role.CADRE: "field:households",  # the cadre's mobile page (takes no region)
     Role.COUNTY_VIEWER: "web:county",
 }
+# Landing pages that take no region argument.
+LANDING_WITHOUT_REGION = frozenset({"field:households", "web:ledger_inbox"})
 REVEAL_PURPOSE = "后台住户列表查看"
 
 
@@ -104,7 +106,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     landing = LANDING_PAGE.get(user.role)
     if landing is not None and user.region_id is not None:
-        if landing.startswith("field:"):
+        if landing in LANDING_WITHOUT_REGION:
             return redirect(landing)
         return redirect(landing, user.region_id)
     # No role (a superuser): every town in scope, which is none for anyone else.
