@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 
 from pingan.accounts.models import Person, Role, Unit, User
 from pingan.accounts.notifications import notify, users_with_role_over
@@ -27,7 +28,7 @@ from pingan.ledger.lifecycle import (
     transition_find,
 )
 from pingan.ledger.models import Problem, ProblemEvent, ProblemSerial
-from pingan.ledger.selectors import problem_get
+from pingan.ledger.selectors import problem_list
 from pingan.regions.models import Household, Region
 from pingan.regions.selectors import household_list
 from pingan.surveys.models import Option, Question
@@ -254,7 +255,8 @@ def problem_act(
     the role may take the action (403), nobody changed the problem since `version` (409),
     the action is allowed from the current state and its input is complete (422). Writes the
     ProblemEvent, raises `version`, and notifies the people concerned after commit."""
-    problem_get(user=actor, problem_id=problem_id)  # 404 outside the scope
+    if not problem_list(user=actor).filter(pk=problem_id).exists():
+        raise Http404("problem not found")  # outside the scope, as if it did not exist
     if actor.role not in roles_for(action):
         if action not in Action.__members__.values():
             raise ActionInvalid(f"未知的操作：{action}", field="action")

@@ -9,9 +9,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.selectors import campaign_current
 from pingan.campaigns.services import seed_read
 from pingan.core.clock import SHANGHAI
+from pingan.ledger.synthetic import demo_ledger_progress, demo_ledger_summary
 from pingan.regions.models import Region
 from pingan.regions.synthetic import (
     DEFAULT_SEED,
@@ -50,7 +52,7 @@ def login_table(logins: list[DemoLogin]) -> list[str]:
 class Command(BaseCommand):
     help = (
         "演示：迁移数据库、载入汝集镇种子数据、生成合成演示名册和走访干部、"
-        "创建每个角色的演示账号，然后启动网站。可重复运行。"
+        "创建每个角色的演示账号、生成合成走访并推进问题台账，然后启动网站。可重复运行。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -70,19 +72,31 @@ class Command(BaseCommand):
             help="生成走访整改阶段前几天的合成走访（默认 7，演示时钟停在最后一天晚上）",
         )
 
+    @staticmethod
+    def _featured(logins: list[DemoLogin]) -> tuple[User | None, Person | None]:
+        """The demo's unit handler login and the cadre login's profile, when the demo owns
+        them: the ledger step fills that inbox and that 反馈群众 list."""
+        ours = {x.username for x in logins if not x.note}
+        handler = User.objects.filter(username="unit_handler", role=Role.UNIT_HANDLER).first()
+        cadre = Person.objects.filter(user__username="cadre", user__role=Role.CADRE).first()
+        return (
+            handler if "unit_handler" in ours else None,
+            cadre if "cadre" in ours else None,
+        )
+
     def handle(self, *args, **options) -> None:
         out = self.stdout
         started = time.monotonic()
 
-        out.write(self.style.MIGRATE_HEADING("[1/5] 数据库迁移"))
+        out.write(self.style.MIGRATE_HEADING("[1/6] 数据库迁移"))
         call_command("migrate", interactive=False, verbosity=0, stdout=out, stderr=self.stderr)
         out.write("数据库结构已就绪。")
 
-        out.write(self.style.MIGRATE_HEADING("[2/5] 载入种子数据"))
+        out.write(self.style.MIGRATE_HEADING("[2/6] 载入种子数据"))
         call_command("load_seed", stdout=out, stderr=self.stderr)
         town = Region.objects.get(code=seed_read().town.code)
 
-        out.write(self.style.MIGRATE_HEADING("[3/5] 合成名册、干部与分片包干"))
+        out.write(self.style.MIGRATE_HEADING("[3/6] 合成名册、干部与分片包干"))
         step = time.monotonic()
         result = synthetic_town_generate(town=town, seed=options["seed"])
         elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if result.created else ""
@@ -92,7 +106,7 @@ class Command(BaseCommand):
             )
         )
 
-        out.write(self.style.MIGRATE_HEADING("[4/5] 演示账号"))
+        out.write(self.style.MIGRATE_HEADING("[4/6] 演示账号"))
         try:
             logins = demo_logins_ensure(town=town)
         except ValueError as exc:
@@ -100,7 +114,7 @@ class Command(BaseCommand):
         for line in login_table(logins):
             out.write("  " + line)
 
-        out.write(self.style.MIGRATE_HEADING("[5/5] 合成走访记录"))
+        out.write(self.style.MIGRATE_HEADING("[5/6] 合成走访记录"))
         step = time.monotonic()
         campaign = campaign_current(town=town)
         until = VISITING_STARTS + dt.timedelta(days=max(1, options["visit_days"]) - 1)
@@ -111,6 +125,21 @@ class Command(BaseCommand):
         # The demo runs as of that evening, so the 2021 campaign shows "in progress" (today's
         # visits, expected pace); real deployments never set this.
         demo_now = dt.datetime.combine(until, dt.time(19, 45), tzinfo=SHANGHAI)
+
+        out.write(self.style.MIGRATE_HEADING("[6/6] 问题台账办理进展"))
+        if campaign is not None:
+            step = time.monotonic()
+            handler, cadre = self._featured(logins)
+            ledger = demo_ledger_progress(
+                campaign=campaign,
+                until=demo_now,
+                seed=options["seed"],
+                unit_handler=handler,
+                cadre=cadre,
+            )
+            elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if ledger.created else ""
+            out.write(ledger.message + elapsed)
+            out.write(demo_ledger_summary(campaign=campaign, now=demo_now))
         (Path(settings.PINGAN_HOME) / "demo-clock").write_text(demo_now.isoformat())
         settings.PINGAN_DEMO_NOW = demo_now.isoformat()
         out.write(f"演示时钟：网站按 {demo_now:%Y-%m-%d %H:%M}（北京时间）起运行，时间照常流逝。")
@@ -118,7 +147,8 @@ class Command(BaseCommand):
         out.write("")
         out.write(
             self.style.WARNING(
-                "注意：本库中的住户和走访干部均为合成演示数据（虚构），不是真实群众信息；"
+                "注意：本库中的住户、走访干部、走访记录和问题台账均为合成演示数据（虚构），"
+                "不是真实群众信息；"
                 "演示账号的密码是公开的，切勿用于真实数据。"
             )
         )

@@ -1,0 +1,117 @@
+"""The demo's ledger (`ledger.synthetic`): worked day by day through the real services, it
+shows every state at the demo clock, overdue and due-soon problems, extensions, a return and
+a redo, and gives the demo's unit handler and cadre something to do."""
+
+import datetime as dt
+
+import pytest
+from django.db.models import Count
+
+from pingan.accounts.models import Role
+from pingan.core import clock
+from pingan.ledger import selectors
+from pingan.ledger.deadlines import Colour, colour_q
+from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
+from pingan.ledger.services import problem_report
+from pingan.ledger.synthetic import demo_ledger_progress, demo_ledger_summary
+
+pytestmark = pytest.mark.django_db
+
+# The demo clock: the evening of the seventh visiting day (a Friday).
+DEMO_NOW = dt.datetime(2021, 10, 22, 19, 45, tzinfo=clock.SHANGHAI)
+
+
+def visits_raise_problems(world, field) -> None:
+    """What the demo's visits leave behind: problems reported each evening from 10-16."""
+    cadre, town_admin = world.users[Role.CADRE], world.users[Role.TOWN_ADMIN]
+    for day in range(16, 23):
+        for n, household in enumerate([*field.households, *field.other_households]):
+            mine = household in field.households
+            with clock.at(dt.datetime(2021, 10, day, 19, 30, n, tzinfo=clock.SHANGHAI)):
+                problem_report(
+                    actor=cadre if mine else town_admin,
+                    village_id=None,
+                    household_id=household.pk,
+                    description=f"夜里有人偷电动车电瓶（{day}日走访）",
+                    category="治安",
+                    source=Problem.Source.VISIT,
+                )
+
+
+def work(world, field, until: dt.datetime = DEMO_NOW):
+    return demo_ledger_progress(
+        campaign=field.campaign,
+        until=until,
+        seed=7,
+        unit_handler=world.users[Role.UNIT_HANDLER],
+        cadre=field.cadre,
+    )
+
+
+def test_the_demo_ledger_has_every_state_and_every_step_at_the_demo_clock(world, field):
+    # Given a week of visits that raised problems, none of them worked yet.
+    visits_raise_problems(world, field)
+
+    result = work(world, field)
+
+    assert result.created
+    problems = Problem.objects.filter(campaign=field.campaign)
+    states = dict(problems.values_list("status").annotate(n=Count("id")).order_by())
+    assert set(states) == set(Problem.Status.values), states
+    # Overdue (red) and due soon (yellow) at the demo clock, an extension waiting for the
+    # leader, a redo back with the unit.
+    assert problems.filter(colour_q(Colour.RED, DEMO_NOW)).exists()
+    assert problems.filter(colour_q(Colour.YELLOW, DEMO_NOW)).exists()
+    assert problems.filter(status="dispatched", extension_days__isnull=False).exists()
+    assert problems.filter(status="dispatched", redo_count=1).exists()
+    # Every kind of step left its event, the evening ticks included; none after the clock.
+    events = ProblemEvent.objects.filter(problem__campaign=field.campaign)
+    assert set(events.values_list("action", flat=True)) >= {
+        "report", "accept", "reject", "dispatch", "return", "extend_request", "extend_approve",
+        "extend_deny", "remind", "handle", "feedback", "tick_remind", "supervise",
+    }  # fmt: skip
+    assert not events.filter(at__gt=DEMO_NOW).exists()
+    assert ProblemAlert.objects.filter(kind=ProblemAlert.Kind.SUPERVISE).exists()
+    # Each step was taken by someone of the right role.
+    roles = dict(events.exclude(actor=None).values_list("action", "actor__role").distinct())
+    assert roles["accept"] == roles["dispatch"] == Role.TOWN_ADMIN
+    assert roles["handle"] == roles["return"] == Role.UNIT_HANDLER
+    assert roles["extend_approve"] == Role.LEADER
+    assert set(
+        events.filter(action="feedback").values_list("actor__role", flat=True).distinct()
+    ) <= {Role.CADRE, Role.VILLAGE_ADMIN}
+    # The demo logins have work waiting: the unit handler's inbox (with the overdue one),
+    # the cadre's results to take back, the leader's extension to decide.
+    inbox = selectors.problem_list_unit_inbox(user=world.users[Role.UNIT_HANDLER], now=DEMO_NOW)
+    assert inbox.filter(colour=Colour.RED).exists()
+    assert selectors.problem_list_to_feed_back(user=world.users[Role.CADRE]).exists()
+    assert selectors.problem_list_extension_pending(user=world.users[Role.LEADER]).exists()
+    # The printed summary names the states and the overdue count.
+    summary = demo_ledger_summary(campaign=field.campaign, now=DEMO_NOW)
+    assert "待受理" in summary
+    assert "已销号" in summary
+    assert f"超期 {problems.filter(colour_q(Colour.RED, DEMO_NOW)).count()}" in summary
+
+
+def test_the_demo_ledger_is_worked_once(world, field):
+    visits_raise_problems(world, field)
+    work(world, field)
+    before = list(ProblemEvent.objects.order_by("pk").values_list("pk", flat=True))
+
+    again = work(world, field)
+
+    assert not again.created
+    assert list(ProblemEvent.objects.order_by("pk").values_list("pk", flat=True)) == before
+
+
+def test_a_longer_demo_lists_the_longest_overdue_problem_for_criticism(world, field):
+    # A demo clock a week later: the earliest call is overdue, supervised and, five working
+    # days on, listed for public criticism (通报批评).
+    visits_raise_problems(world, field)
+    later = DEMO_NOW + dt.timedelta(days=7)
+
+    work(world, field, until=later)
+
+    criticized = selectors.problem_list_criticized(now=later)
+    assert criticized.exists()
+    assert ProblemEvent.objects.filter(action="criticize").exists()
