@@ -212,9 +212,9 @@ def with_version(form: ProblemActionForm, version: int) -> ProblemActionForm:
 # --- The list -------------------------------------------------------------------------------
 
 
-@login_required
-def ledger(request: AuthenticatedRequest) -> HttpResponse:
-    """台账: every problem the user may see, filtered, with its colour; 50 a page."""
+def ledger_filters(request: AuthenticatedRequest) -> tuple[LedgerFilterForm, ProblemFilters]:
+    """The list's GET filters as a form (choices from the user's scope) and as the selector's
+    filters; a value that is not one of the choices is ignored. The export reads the same."""
     user = request.user
     form = LedgerFilterForm(
         request.GET,
@@ -234,6 +234,14 @@ def ledger(request: AuthenticatedRequest) -> HttpResponse:
         overdue=bool(chosen.get("overdue")),
         search=(chosen.get("q") or "").strip(),
     )
+    return form, filters
+
+
+@login_required
+def ledger(request: AuthenticatedRequest) -> HttpResponse:
+    """台账: every problem the user may see, filtered, with its colour; 50 a page."""
+    user = request.user
+    form, filters = ledger_filters(request)
     problems = problem_list_filtered(user=user, filters=filters)
     page = Paginator(problems, PROBLEMS_PER_PAGE).get_page(request.GET.get("page"))
     counts = problem_colour_counts(user=user, filters=filters)
@@ -242,7 +250,7 @@ def ledger(request: AuthenticatedRequest) -> HttpResponse:
         "page": page,
         "colours": [(colour, _(label), counts[colour]) for colour, label in Colour.CHOICES],
         "colour": filters.colour,
-        "filtered": any(chosen.get(name) for name in form.fields),
+        "filtered": any(form.chosen().get(name) for name in form.fields),
         "can_report": user.role in (Role.TOWN_ADMIN, Role.VILLAGE_ADMIN),
     }
     return render(request, "web/ledger/list.html", context)
