@@ -35,7 +35,7 @@ from pingan.campaigns.selectors import campaign_current
 from pingan.core import clock
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
-from pingan.regions.selectors import _count_subquery
+from pingan.regions.selectors import _count_subquery, _roster_counts
 from pingan.surveys.selectors import rate_figures
 from pingan.visits.models import Answer, Visit
 from pingan.visits.selectors import (
@@ -53,7 +53,9 @@ RATE_KEYS = ("safety", "satisfaction")
 COUNTS = (
     "quota",
     "roster_households",
+    "active_households",
     "reached_households",
+    "covered_households",
     "reached_today",
     "questionnaires",
     "problems_new",
@@ -117,10 +119,19 @@ def village_figures_annotate(
     quota = VillageQuota.objects.filter(campaign=campaign, village=OuterRef("pk")).values("quota")
     return villages.annotate(
         quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
-        roster_households=_count_subquery(
-            Household.objects.filter(status=Household.Status.ACTIVE), "village"
-        ),
+        **{
+            name: counted
+            for name, counted in _roster_counts("village").items()
+            if name in ("roster_households", "active_households")
+        },
         reached_households=_household_count(counting, "village"),
+        # 户户必到: active roster households reached (the denominator leaves out vacant ones)
+        covered_households=_count_subquery(
+            Household.objects.filter(status=Household.Status.ACTIVE).filter(
+                Exists(counting.filter(household=OuterRef("pk")))
+            ),
+            "village",
+        ),
         reached_today=_household_count(
             visit_list_first_reach(campaign=campaign, day=day)
             .alias(done_by=visit_done_at())
@@ -139,7 +150,8 @@ def village_figures_annotate(
             "village",
             "quantity",
         ),
-        leaflets_handed=_household_count(visits.filter(leaflet_handed=True), "village"),
+        # households reached with a leaflet in hand (a not_home or vacant visit hands none)
+        leaflets_handed=_household_count(counting.filter(leaflet_handed=True), "village"),
     )
 
 
@@ -190,9 +202,8 @@ def _derive(row: dict[str, Any], pace: dict[str, Any], rates: dict | None) -> di
     expected = expected_households(row["quota"], pace)
     row["completion_pct"] = _pct(progress_ratio(row["reached_households"], row["quota"]))
     row["roster_coverage_pct"] = _pct(
-        progress_ratio(min(row["reached_households"], row["roster_households"]),
-                       row["roster_households"])
-    )  # fmt: skip
+        progress_ratio(row["covered_households"], row["active_households"])
+    )
     row["expected_households"] = str(expected)
     row["lagging"] = Decimal(row["reached_households"]) < expected
     row["rates"] = _rates(rates)

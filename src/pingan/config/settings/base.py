@@ -167,6 +167,8 @@ PINGAN_DATA_KEY = os.environ.get("PINGAN_DATA_KEY", "")
 # Bearer tokens for the API live this long.
 PINGAN_API_TOKEN_TTL_HOURS = int(os.environ.get("PINGAN_API_TOKEN_TTL_HOURS", "720"))
 PINGAN_SITE_TITLE = _("千家万户访平安")
+# The daily bulletin is published at this time of day (Asia/Shanghai, HH:MM).
+PINGAN_BULLETIN_TIME = os.environ.get("PINGAN_BULLETIN_TIME", "18:00")
 # Outbound text messages: a class with send(*, phone, text); the default only logs.
 PINGAN_SMS_GATEWAY = os.environ.get("PINGAN_SMS_GATEWAY", "pingan.core.sms.LogSmsGateway")
 # Demo only (dev settings): run as if the process had started at this moment (see core.clock).
