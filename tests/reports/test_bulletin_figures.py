@@ -185,3 +185,40 @@ def test_another_towns_data_never_appears(world, town):
     names = {row["name"] for row in figures(world, DAY2)["villages"]}
     assert names == {"七营村", "新桥村", "后路村"}
     assert figures(world, DAY2)["total"]["reached_households"] == 6
+
+
+def test_units_whose_people_visit_are_reported_with_their_households(world, town):
+    # 派出所's officer 周警官 is attached to 七营村 (包村) and holds h3 (reached on day 1)
+    # and h8 (never visited) from now on.
+    from pingan.campaigns.models import Assignment
+    from tests.factories import make_person
+
+    officer = make_person(world.qiying, name="周警官", home_village=None, home_unit=world.police)
+    for key in ("h3", "h8"):
+        Assignment.objects.filter(household=town.households[key]).update(ended_at=clock.now())
+        make_assignment(town.campaign, town.households[key], officer)
+    [police] = figures(world, DAY2)["units"]
+    assert police == {
+        "unit_id": world.police.pk, "name": "汝集派出所", "cadres": 1,
+        "households_held": 2, "households_reached": 1, "completion_pct": "50.00",
+    }  # fmt: skip
+
+
+def test_units_appear_in_the_summary_and_the_workbook(world, town):
+    import io
+
+    import openpyxl
+
+    from pingan.reports.render import render_xlsx
+    from pingan.reports.summary import bulletin_summary
+    from tests.factories import make_person
+
+    officer = make_person(world.qiying, name="周警官", home_village=None, home_unit=world.police)
+    make_assignment(town.campaign, make_household(world.qiying), officer)
+    result = figures(world, DAY2)
+    assert "镇直各单位包村走访情况：汝集派出所1名干部包户1户、已走访0户（0.00%）。" in (
+        bulletin_summary(result)
+    )
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(result, number="第1期", version=1,
+                                                         published=True)))  # fmt: skip
+    assert [c.value for c in book["各单位"][2]] == ["汝集派出所", 1, 1, 0, 0]

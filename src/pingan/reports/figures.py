@@ -30,8 +30,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from pingan.accounts.models import Person, Unit
 from pingan.campaigns.models import Campaign, LeafletIssue, Phase, VillageQuota
-from pingan.campaigns.selectors import campaign_current
+from pingan.campaigns.selectors import assignment_current_list, campaign_current
 from pingan.core import clock
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
@@ -155,6 +156,41 @@ def village_figures_annotate(
     )
 
 
+def unit_figures(*, town: Region, campaign: Campaign, until: dt.datetime) -> list[dict[str, Any]]:
+    """对各单位走访情况: for each of the town's units whose people visit as cadres (镇直单位
+    包村), how many cadres, how many active households they hold now (分片包干) and how many of
+    those were reached by `until`; one query. Units without a visiting cadre are left out."""
+    held = assignment_current_list(campaign=campaign).filter(
+        household__status=Household.Status.ACTIVE
+    )
+    reached = (
+        Visit.objects.filter(campaign=campaign, household=OuterRef("household"), counts=True)
+        .alias(done_at=visit_done_at())
+        .filter(done_at__lt=until)
+    )
+    units = (
+        Unit.objects.filter(region=town)
+        .annotate(
+            cadres=_count_subquery(Person.objects.filter(active=True), "home_unit"),
+            households_held=_count_subquery(held, "cadre__home_unit"),
+            households_reached=_count_subquery(held.filter(Exists(reached)), "cadre__home_unit"),
+        )
+        .filter(cadres__gt=0)
+        .order_by("sort_order", "name")
+    )
+    return [
+        {
+            "unit_id": unit.pk,
+            "name": unit.name,
+            "cadres": unit.cadres,
+            "households_held": unit.households_held,
+            "households_reached": unit.households_reached,
+            "completion_pct": _pct(progress_ratio(unit.households_reached, unit.households_held)),
+        }
+        for unit in units
+    ]
+
+
 def _pct(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -244,7 +280,7 @@ def bulletin_figures(
     }
     if campaign is None:
         return {**base, "campaign": None, "pace": None, "villages": [], "total": None,
-                "criticized": []}  # fmt: skip
+                "units": [], "criticized": []}  # fmt: skip
     pace = visiting_phase_pace(campaign, day)
     villages = list(
         village_figures_annotate(
@@ -284,6 +320,7 @@ def bulletin_figures(
         "pace": pace,
         "villages": rows,
         "total": total,
+        "units": unit_figures(town=town, campaign=campaign, until=until),
         "criticized": [
             {
                 "code": p.code,

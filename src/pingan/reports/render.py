@@ -266,6 +266,7 @@ def render_xlsx(
         sheet.add_chart(_completion_chart(sheet, villages), f"A{sheet.max_row + 3}")
     if not rows:
         sheet.append([context["paragraphs"][0]])
+    _units_sheet(workbook, figures)
     _criticized_sheet(workbook, figures)
 
     buffer = BytesIO()
@@ -296,6 +297,23 @@ def _completion_chart(sheet: Any, villages: int) -> BarChart:
     chart.height = 9
     chart.width = max(16.0, 1.6 * villages)
     return chart
+
+
+def _units_sheet(workbook: Workbook, figures: dict[str, Any]) -> None:
+    """各单位: the town units whose people visit as cadres, with their households."""
+    sheet = workbook.create_sheet("各单位")
+    sheet.append(["单位", "包村干部", "包户数", "已走访户数", "完成率"])
+    for position, width in enumerate((20, 10, 10, 12, 10), start=1):
+        cell = sheet.cell(row=1, column=position)
+        cell.font, cell.fill, cell.border = Font(bold=True), _HEADER_FILL, _BORDER
+        sheet.column_dimensions[get_column_letter(position)].width = width
+    for unit in figures.get("units") or []:
+        rate = unit["completion_pct"]
+        sheet.append([unit["name"], unit["cadres"], unit["households_held"],
+                      unit["households_reached"], float(rate) / 100 if rate else None])  # fmt: skip
+        sheet.cell(row=sheet.max_row, column=5).number_format = "0.00%"
+    if sheet.max_row == 1:
+        sheet.append(["无"])
 
 
 def _criticized_sheet(workbook: Workbook, figures: dict[str, Any]) -> None:

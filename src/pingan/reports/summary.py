@@ -174,6 +174,18 @@ def _criticized(criticized: list[dict[str, Any]]) -> str | None:
     return text
 
 
+def _units(units: list[dict[str, Any]]) -> str | None:
+    """对各单位: the town units whose people visit as cadres (包村), with their households."""
+    if not units:
+        return None
+    items = [
+        f"{u['name']}{u['cadres']}名干部包户{u['households_held']}户、已走访"
+        f"{u['households_reached']}户（{pct(u['completion_pct'])}）"
+        for u in units
+    ]
+    return "镇直各单位包村走访情况：" + "；".join(items) + "。"
+
+
 def bulletin_summary(figures: dict[str, Any]) -> list[str]:
     """The bulletin's paragraphs: the town's totals and rates, the best villages, the lagging
     ones, problems, and the overdue and criticized ones (通报批评)."""
@@ -196,6 +208,9 @@ def bulletin_summary(figures: dict[str, Any]) -> list[str]:
         _lagging(villages),
         _problems(total) + (_overdue(villages) or ""),
     ]
+    units = _units(figures.get("units") or [])
+    if units:
+        paragraphs.insert(3, units)
     criticized = _criticized(figures["criticized"])
     if criticized:
         paragraphs.append(criticized)
