@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -84,3 +85,38 @@ def test_serve_on_a_taken_port_says_so_in_chinese(served, tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode != 0
     assert f"端口 {served} 已被占用" in err
+
+
+def _worker_of(pid: int) -> int:
+    """The task worker started by the serve process `pid` (Linux /proc)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for child in children:
+            if "run_huey" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+                return int(child)
+        time.sleep(0.2)
+    pytest.fail("serve started no task worker")
+
+
+def _gone(pid: int, within: float = 15) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize("stop", ["terminate", "kill"])
+def test_the_task_worker_never_outlives_the_site(tmp_path, stop):
+    port = _free_port()
+    process = _serve(tmp_path, port)
+    worker = _worker_of(process.pid)
+    getattr(process, stop)()  # a polite stop (SIGTERM), or the process killed outright
+    process.communicate(timeout=20)
+    assert _gone(worker), f"worker {worker} still running after serve got {stop}"
