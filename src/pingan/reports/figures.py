@@ -15,6 +15,7 @@ the town's counts are the sums of its rows (and its rates pooled over its answer
 """
 
 import datetime as dt
+from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 
 from pingan.accounts.models import Person, Unit
 from pingan.campaigns.models import Campaign, LeafletIssue, Phase, VillageQuota
@@ -37,7 +38,7 @@ from pingan.core import clock
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
 from pingan.regions.selectors import _count_subquery, _roster_counts
-from pingan.surveys.selectors import rate_figures
+from pingan.surveys.selectors import rate_figures_of, rate_option_counts, rate_options
 from pingan.visits.models import Answer, Visit
 from pingan.visits.selectors import (
     _household_count,
@@ -290,21 +291,33 @@ def bulletin_figures(
             until=until,
         ).order_by("sort_order", "code")
     )
-    answers = Answer.objects.filter(visit__campaign=campaign, visit__village__parent=town).filter(
-        Exists(_visits_done_before(campaign, until).filter(pk=OuterRef("visit_id")))
+    # The answers of visits done before `until`, filtered on the joined visit row (an Exists
+    # on the visits misleads PostgreSQL's row estimates into nested loops at city scale).
+    answers = (
+        Answer.objects.filter(visit__campaign=campaign, visit__village__parent=town)
+        .alias(visit_done_at=Least("visit__ended_at", "visit__received_at"))
+        .filter(visit_done_at__lt=until)
     )
     definitions = [
         d for d in (campaign.questionnaire.rates if campaign.questionnaire else [])
         if d["key"] in RATE_KEYS
     ]  # fmt: skip
-    by_village = rate_figures(answers=answers, definitions=definitions) if definitions else {}
-    rows = [_row(v, pace, by_village.get(v.pk)) for v in villages]
+    options = rate_options(definitions) if definitions else {}
+    counts = (
+        rate_option_counts(answers=answers, options=options, group_by="visit__village")
+        if definitions
+        else {}
+    )
+    rows = [
+        _row(v, pace, rate_figures_of(counts.get(v.pk, Counter()), options=options,
+                                      definitions=definitions))
+        for v in villages
+    ]  # fmt: skip
     _rank(rows)
     total: dict[str, Any] = {name: sum(r[name] for r in rows) for name in COUNTS}
-    town_rates = (
-        rate_figures(answers=answers, definitions=definitions, group_by=None).get(None)
-        if definitions
-        else None
+    # The town's rates pool its villages' answers: the sum of their counts per option.
+    town_rates = rate_figures_of(
+        sum(counts.values(), Counter()), options=options, definitions=definitions
     )
     total = _derive(total, pace, town_rates)
     total["lagging_villages"] = sum(1 for r in rows if r["lagging"])

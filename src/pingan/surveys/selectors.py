@@ -4,15 +4,18 @@ For each rate of the questionnaire (its `rates` definition: which questions are 
 - official-like rate = positive answers ÷ all answers, 说不清 in the denominator;
 - rate without 说不清 = positive ÷ answers other than 说不清;
 - 100-point score = the mean of the chosen options' scores (说不清 and unscored options out).
-Counts and score sums come from one GROUP BY query; the ratios are exact Decimal divisions of
-those integers, rounded half-up to two places only at the end.
+The answers are counted in SQL, per group and option, in one GROUP BY (`rate_option_counts`);
+each rate's counts and score sum are sums of those few rows (a village has a few dozen), and
+the ratios are exact Decimal divisions of those integers, rounded half-up to two places only
+at the end.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Aggregate, Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet
 
 from pingan.surveys.models import Option
 from pingan.visits.models import Answer
@@ -54,6 +57,70 @@ def _ratio(part: Decimal, whole: int) -> Decimal | None:
     return (Decimal(part) / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+@dataclass(frozen=True)
+class RateOption:
+    """What a rate needs to know of one option: its question's key, polarity and score."""
+
+    question_key: str
+    polarity: str
+    score: int | None
+
+
+def rate_options(definitions: Iterable[dict]) -> dict[int, RateOption]:
+    """{option id: RateOption} for every option, of every questionnaire version, of the
+    questions the rates pool (matched by question key). One small query."""
+    keys = sorted({q for d in definitions for q in d["questions"]})
+    return {
+        pk: RateOption(key, polarity, score)
+        for pk, key, polarity, score in Option.objects.filter(question__key__in=keys)
+        .order_by()
+        .values_list("pk", "question__key", "polarity", "score")
+    }
+
+
+def rate_option_counts(
+    *, answers: QuerySet[Answer], options: dict[int, RateOption], group_by: str | None
+) -> dict[object, Counter[int]]:
+    """{group value: Counter(option id → answers)} over `answers`: one GROUP BY on the answer
+    rows alone (no join to questions or options), the rates' options only."""
+    rows = (
+        answers.filter(option_id__in=list(options))
+        .order_by()
+        .values(*([group_by] if group_by else []), "option_id")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[object, Counter[int]] = {}
+    for row in rows:
+        group = row[group_by] if group_by else None
+        counts.setdefault(group, Counter())[row["option_id"]] += row["n"]
+    return counts
+
+
+def rate_figures_of(
+    counts: Counter[int], *, options: dict[int, RateOption], definitions: Iterable[dict]
+) -> dict[str, RateFigure]:
+    """The figures of each rate from one group's answer counts per option (absent: no answer)."""
+    figures: dict[str, RateFigure] = {}
+    for d in definitions:
+        pooled = set(d["questions"])
+        inside = [
+            (options[pk], n) for pk, n in counts.items() if options[pk].question_key in pooled
+        ]
+        answers = sum(n for _, n in inside)
+        if not answers:
+            continue
+        figures[d["key"]] = RateFigure(
+            key=d["key"],
+            name=d["name"],
+            answers=answers,
+            positive=sum(n for o, n in inside if o.polarity == Option.Polarity.POSITIVE),
+            unknown=sum(n for o, n in inside if o.polarity == Option.Polarity.UNKNOWN),
+            scored=sum(n for o, n in inside if o.score is not None),
+            score_sum=sum(n * o.score for o, n in inside if o.score is not None),
+        )
+    return figures
+
+
 def rate_figures(
     *,
     answers: QuerySet[Answer],
@@ -62,51 +129,19 @@ def rate_figures(
 ) -> dict[object, dict[str, RateFigure]]:
     """Figures per group (`group_by` is a field path of Answer; None for one overall group).
 
-    One GROUP BY query with conditional counts per rate. `answers` is already scoped
-    (campaign, region, period); questions are matched by key, so answers recorded under
-    different versions of the questionnaire pool together.
+    Two queries: the rates' options (small), then the answers counted per group and option in
+    one GROUP BY without joins per answer; the counts per rate are sums of those few rows.
+    `answers` is already scoped (campaign, region, period); questions are matched by key, so
+    answers recorded under different versions of the questionnaire pool together.
     Returns {group value: {rate key: RateFigure}}; a group with no answers is absent.
     """
     definitions = list(definitions)
-    aggregates: dict[str, Aggregate] = {}
-    for d in definitions:
-        inside = Q(question__key__in=d["questions"])
-        key = d["key"]
-        aggregates[f"{key}__n"] = Count("pk", filter=inside)
-        aggregates[f"{key}__pos"] = Count(
-            "pk", filter=inside & Q(option__polarity=Option.Polarity.POSITIVE)
-        )
-        aggregates[f"{key}__unk"] = Count(
-            "pk", filter=inside & Q(option__polarity=Option.Polarity.UNKNOWN)
-        )
-        aggregates[f"{key}__scored"] = Count("option__score", filter=inside)
-        aggregates[f"{key}__sum"] = Sum("option__score", filter=inside)
-    keys = sorted({q for d in definitions for q in d["questions"]})
-    rows = (
-        answers.filter(question__key__in=keys, option__isnull=False)
-        .order_by()
-        .values(*([group_by] if group_by else []))
-        .annotate(**aggregates)
-    )
-    if not group_by:
-        rows = [
-            answers.filter(question__key__in=keys, option__isnull=False).aggregate(**aggregates)
-        ]
+    options = rate_options(definitions)
     result: dict[object, dict[str, RateFigure]] = {}
-    for row in rows:
-        figures = {
-            d["key"]: RateFigure(
-                key=d["key"],
-                name=d["name"],
-                answers=row[f"{d['key']}__n"],
-                positive=row[f"{d['key']}__pos"],
-                unknown=row[f"{d['key']}__unk"],
-                scored=row[f"{d['key']}__scored"],
-                score_sum=row[f"{d['key']}__sum"] or 0,
-            )
-            for d in definitions
-            if row[f"{d['key']}__n"]
-        }
+    for group, counts in rate_option_counts(
+        answers=answers, options=options, group_by=group_by
+    ).items():
+        figures = rate_figures_of(counts, options=options, definitions=definitions)
         if figures:
-            result[row[group_by] if group_by else None] = figures
+            result[group] = figures
     return result

@@ -1,0 +1,123 @@
+"""Benchmark: the reads behind one village's page at city scale on PostgreSQL (target < 300 ms).
+
+    .venv/bin/pingan generate_data --scale city          # once, with DATABASE_URL set
+    .venv/bin/python bench/dashboard.py [--db pingan_city] [--village CODE] [--day 2021-11-10]
+                                        [--runs 7] [--no-page]
+
+The database must hold generated data; nothing is written to it. `--village` defaults to the
+largest village of the largest town. Each read is run once to warm the cache, then `--runs`
+times; the median, min and max are printed:
+
+- `village_list_with_visit_progress` for the village, as its village admin (their scope is
+  the village) and as the town center (the town's villages filtered to this one, as the
+  village page looks it up), evaluated to the one row;
+- `village_rates` for the village (the rates the progress pages show);
+- `bulletin_figures` for the village's town (the town's bulletin: every village of it);
+- unless `--no-page`: the whole existing village page (`GET /villages/<id>/`) as the village
+  admin through Django's test client, with its query count.
+"""
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bulletin import largest_town, setup  # noqa: E402
+
+
+def timed(label: str, fn, runs: int) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    print(f"  {label:<58} median {median * 1000:7.1f} ms  (min {min(times) * 1000:.1f}, "
+          f"max {max(times) * 1000:.1f})  {'ok' if median < 0.3 else 'OVER 300 ms'}")  # fmt: skip
+    return median
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="pingan_city")
+    parser.add_argument("--village", help="village code (default: the largest of the largest town)")
+    parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2021, 11, 10))
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--no-page", action="store_true")
+    options = parser.parse_args()
+    setup(options.db)
+
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from pingan.accounts.models import User
+    from pingan.campaigns.selectors import campaign_current
+    from pingan.core import clock
+    from pingan.regions.models import Region
+    from pingan.reports.figures import bulletin_figures
+    from pingan.visits.selectors import (
+        rate_definitions,
+        village_list_with_visit_progress,
+        village_rates,
+    )
+
+    if options.village:
+        village = Region.objects.get(code=options.village)
+    else:
+        village = (
+            Region.objects.filter(parent=largest_town())
+            .annotate(n=Count("households"))
+            .order_by("-n")
+            .first()
+        )
+    town = village.parent
+    admin = User.objects.filter(username=f"{village.code}-admin").first()
+    center = User.objects.filter(username=f"{town.code}-center").first()
+    if village is None or admin is None or center is None:
+        sys.exit("no generated village admin / town center: run pingan generate_data first")
+    campaign = campaign_current(town=town)
+    definitions = rate_definitions(campaign=campaign)
+    print(f"village {village.code} {town.name}{village.name}: {village.households.count():,} "
+          f"households; town {town.children.count()} villages; day {options.day}; "
+          f"{options.runs} warm runs each, {os.cpu_count()} cores")  # fmt: skip
+    mine = village_list_with_visit_progress(user=admin, today=options.day)
+    theirs = village_list_with_visit_progress(user=center, today=options.day).filter(pk=village.pk)
+    timed(
+        "village_list_with_visit_progress (village admin)", lambda: list(mine.all()), options.runs
+    )
+    timed("village_list_with_visit_progress (town center, pk=village)", lambda: list(theirs.all()),
+          options.runs)  # fmt: skip
+    timed("village_rates (the village)",
+          lambda: village_rates(campaign=campaign, villages=mine.all(), definitions=definitions),
+          options.runs)  # fmt: skip
+    timed("bulletin_figures (the town)",
+          lambda: bulletin_figures(town=town, day=options.day, campaign=campaign), options.runs)  # fmt: skip
+    if not options.no_page:
+        client = Client()
+        client.force_login(admin)
+        url = f"/villages/{village.pk}/"
+        moment = dt.datetime.combine(options.day, dt.time(18), tzinfo=clock.SHANGHAI)
+
+        def page() -> None:
+            with clock.at(moment):
+                response = client.get(url)
+            if response.status_code != 200:
+                sys.exit(f"GET {url}: {response.status_code}")
+
+        with CaptureQueriesContext(connection) as queries:
+            page()
+        timed(f"GET {url} (whole page, {len(queries)} queries)", page, options.runs)
+
+
+if __name__ == "__main__":
+    main()
