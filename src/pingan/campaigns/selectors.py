@@ -1,6 +1,7 @@
 """Reads of campaigns, phases and quotas, and of who visits which household (coverage)."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -21,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Length
 
 from pingan.accounts.models import Person, Role, User
-from pingan.campaigns.models import Assignment, Campaign, Phase, VillageQuota
+from pingan.campaigns.models import Assignment, Campaign, LeafletIssue, Phase, VillageQuota
 from pingan.core import clock
 from pingan.regions.models import Household, Region
 from pingan.regions.selectors import _count_subquery
@@ -259,3 +261,25 @@ def coverage_warning(
         visiting_starts=starts,
         visiting_started=starts is not None and today >= starts,
     )
+
+
+def leaflet_issue_list(
+    *, campaign_id: int, villages: Iterable[Region], until: dt.datetime | None = None
+) -> QuerySet[LeafletIssue]:
+    """Leaflet issues (宣传资料) of the campaign to `villages` (issued before `until`, when
+    given), newest first, with the village and who recorded it joined."""
+    issues = LeafletIssue.objects.filter(campaign_id=campaign_id, village__in=list(villages))
+    if until is not None:
+        issues = issues.filter(issued_at__lt=until)
+    return issues.select_related("village", "issued_by").order_by("-issued_at", "-id")
+
+
+def leaflet_totals(*, campaign_id: int, villages: Iterable[Region]) -> dict[int, dict[str, Any]]:
+    """{village id: {"quantity", "issues", "last"}}: one GROUP BY over the campaign's issues."""
+    rows = (
+        LeafletIssue.objects.filter(campaign_id=campaign_id, village__in=list(villages))
+        .order_by()
+        .values("village")
+        .annotate(quantity=Sum("quantity"), issues=Count("id"), last=Max("issued_at"))
+    )
+    return {row["village"]: row for row in rows}

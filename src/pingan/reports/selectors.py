@@ -10,13 +10,14 @@ only, no personal data.
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from pingan.accounts.models import Role, User
 from pingan.accounts.selectors import user_scope_path
+from pingan.campaigns.models import Campaign
 from pingan.campaigns.selectors import campaign_current
 from pingan.regions.models import Region
 from pingan.reports.figures import bulletin_figures
@@ -73,11 +74,14 @@ def bulletin_latest(*, town: Region, day: dt.date) -> Bulletin | None:
     return Bulletin.objects.filter(town=town, date=day).order_by("-version").first()
 
 
-def bulletin_issue_number(*, town: Region, day: dt.date) -> int:
+def bulletin_issue_number(
+    *, town: Region, day: dt.date, campaign: Campaign | Literal["current"] | None = "current"
+) -> int:
     """The 期 number of `day`'s bulletin: how many distinct dates of the town's current
     campaign have a bulletin, up to and including `day` (counting `day` even when it has
     none yet). A date published again keeps its number (see `bulletin_number`)."""
-    campaign = campaign_current(town=town)
+    if campaign == "current":
+        campaign = campaign_current(town=town)
     published = Bulletin.objects.filter(town=town, date__lte=day).exclude(date=day)
     if campaign is not None:
         published = published.filter(figures__campaign__id=campaign.pk)
@@ -90,7 +94,12 @@ def bulletin_number(*, town: Region, day: dt.date) -> str:
     latest = bulletin_latest(town=town, day=day)
     if latest is not None:
         return latest.number
-    return f"{town.name}访平安通报〔{day.year}〕第{bulletin_issue_number(town=town, day=day)}期"
+    return _new_number(town=town, day=day)
+
+
+def _new_number(*, town: Region, day: dt.date, campaign: Any = "current") -> str:
+    issue = bulletin_issue_number(town=town, day=day, campaign=campaign)
+    return f"{town.name}访平安通报〔{day.year}〕第{issue}期"
 
 
 @dataclass(frozen=True)
@@ -122,11 +131,20 @@ def bulletin_current(*, town: Region, day: dt.date, now: dt.datetime | None = No
     latest = bulletin_latest(town=town, day=day)
     if latest is not None:
         return BulletinView(figures=latest.figures, number=latest.number, bulletin=latest)
+    campaign = campaign_current(town=town)  # once, for both the figures and the number
     return BulletinView(
-        figures=bulletin_figures(town=town, day=day, now=now),
-        number=bulletin_number(town=town, day=day),
+        figures=bulletin_figures(town=town, day=day, now=now, campaign=campaign),
+        number=_new_number(town=town, day=day, campaign=campaign),
         bulletin=None,
     )
+
+
+def bulletin_town_get(*, user: User, town_id: int) -> Region:
+    """The town whose bulletin `user` may read (404 otherwise, existence not revealed)."""
+    town = Region.objects.filter(kind=Region.Kind.TOWN, pk=town_id).first()
+    if town is None or not user_can_read_bulletin(user=user, town=town):
+        raise Http404("bulletin not found")
+    return town
 
 
 def bulletin_for_view(

@@ -1,9 +1,18 @@
 """Back-office pages (namespace `web`)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from pingan.web import allocation, imports, ledger, ledger_export, progress, views
+from pingan.web import (
+    allocation,
+    dashboard,
+    exports,
+    imports,
+    ledger,
+    ledger_export,
+    progress,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -73,4 +82,25 @@ urlpatterns = [
     path("inbox/", ledger.inbox, name="inbox"),
     path("inbox/read/", ledger.inbox_read_all, name="inbox_read_all"),
     path("inbox/<int:pk>/open/", ledger.inbox_open, name="inbox_open"),
+    # Background exports (issue 6): the user's jobs and the request form, the finished file.
+    path("exports/", exports.export_list, name="export_list"),
+    path("exports/<int:pk>/download/", exports.export_download, name="export_download"),
+    # The daily bulletin on screen (issue 6): the town dashboard, its documents, publishing;
+    # one village's page; leaflets (宣传资料).
+    path("towns/<int:town_id>/bulletin/", dashboard.bulletin, name="bulletin"),
+    re_path(
+        r"^towns/(?P<town_id>[0-9]+)/bulletin/"
+        r"(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(?P<fmt>json|xlsx|docx|html)$",
+        dashboard.bulletin_download,
+        name="bulletin_download",
+    ),
+    path(
+        "towns/<int:town_id>/bulletin/publish/",
+        dashboard.bulletin_publish_view,
+        name="bulletin_publish",
+    ),
+    path(
+        "villages/<int:village_id>/bulletin/", dashboard.village_bulletin, name="village_bulletin"
+    ),
+    path("towns/<int:town_id>/leaflets/", dashboard.leaflets, name="leaflets"),
 ]
