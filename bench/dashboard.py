@@ -13,8 +13,10 @@ times; the median, min and max are printed:
   village page looks it up), evaluated to the one row;
 - `village_rates` for the village (the rates the progress pages show);
 - `bulletin_figures` for the village's town (the town's bulletin: every village of it);
-- unless `--no-page`: the whole existing village page (`GET /villages/<id>/`) as the village
-  admin through Django's test client, with its query count.
+- unless `--no-page`, through Django's test client as the village admin, with their query
+  counts: the village page (`GET /villages/<id>/`), the village's bulletin page and the town
+  dashboard with live figures, then both again once the day's bulletin is published (in a
+  transaction rolled back at the end).
 """
 
 import argparse
@@ -114,9 +116,36 @@ def main() -> None:
             if response.status_code != 200:
                 sys.exit(f"GET {url}: {response.status_code}")
 
-        with CaptureQueriesContext(connection) as queries:
-            page()
-        timed(f"GET {url} (whole page, {len(queries)} queries)", page, options.runs)
+        def get(path: str) -> None:
+            with clock.at(moment):
+                response = client.get(path)
+            if response.status_code != 200:
+                sys.exit(f"GET {path}: {response.status_code}")
+
+        for label, path in (
+            ("village page", url),
+            ("village bulletin page, live", f"/villages/{village.pk}/bulletin/?date={options.day}"),
+            ("town dashboard, live", f"/towns/{town.pk}/bulletin/?date={options.day}"),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                get(path)
+            timed(f"GET {label} ({len(queries)} queries)", lambda p=path: get(p), options.runs)
+        # The same pages once the day's bulletin is published (frozen figures), inside a
+        # transaction rolled back at the end: the benchmark leaves the database as it was.
+        from django.db import transaction
+
+        from pingan.reports.services import bulletin_publish
+
+        with transaction.atomic():
+            bulletin_publish(town=town, day=options.day, now=moment)
+            for label, path in (
+                ("village bulletin page, published", f"/villages/{village.pk}/bulletin/?date={options.day}"),
+                ("town dashboard, published", f"/towns/{town.pk}/bulletin/?date={options.day}"),
+            ):  # fmt: skip
+                with CaptureQueriesContext(connection) as queries:
+                    get(path)
+                timed(f"GET {label} ({len(queries)} queries)", lambda p=path: get(p), options.runs)
+            transaction.set_rollback(True)
 
 
 if __name__ == "__main__":

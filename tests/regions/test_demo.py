@@ -6,10 +6,10 @@ import io
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 
 from pingan.accounts.models import Person, Role, User
-from pingan.campaigns.models import Assignment, VillageQuota
+from pingan.campaigns.models import Assignment, LeafletIssue, VillageQuota
 from pingan.core import clock, crypto, pii
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
@@ -137,6 +137,11 @@ def test_demo_builds_a_synthetic_town_once_and_its_logins_work(tmp_path):
     assert {d.date() for d in Visit.objects.values_list("ended_at", flat=True)} <= {
         dt.date(2021, 10, 16), dt.date(2021, 10, 17)
     }  # fmt: skip
+    # Every village collected one leaflet per roster household, in bundles of 50, on 10-14.
+    issued = dict(
+        LeafletIssue.objects.values_list("village__name").annotate(n=Sum("quantity")).order_by()
+    )
+    assert issued == {name: -(-n // 50) * 50 for name, n in households.items()}
     assert (tmp_path / "demo-clock").read_text() == "2021-10-17T19:45:00+08:00"
     assert clock.today() == dt.date(2021, 10, 17)  # the demo server's clock
 

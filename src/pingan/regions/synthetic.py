@@ -528,3 +528,37 @@ def demo_logins_ensure(*, town: Region, password: str = DEMO_PASSWORD) -> list[D
             password=make_password(password), is_active=True, must_change_password=False
         )
     return logins
+
+
+# The day the village governance directors collect the leaflets at the town center (动员部署).
+LEAFLETS_COLLECTED = dt.datetime(2021, 10, 14, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def demo_leaflets_issue(*, campaign: Campaign) -> int:
+    """宣传资料: each village's director collects one leaflet per roster household (rounded up
+    to a bundle of 50) at the town center during mobilization, recorded by the demo town
+    admin through the service. Does nothing once the campaign has any issue; returns how
+    many issues it recorded."""
+    from pingan.campaigns.models import LeafletIssue
+    from pingan.campaigns.services import leaflet_issue_record
+    from pingan.core import clock
+
+    center = User.objects.filter(role=Role.TOWN_ADMIN, region=campaign.town, is_active=True).first()
+    if center is None or LeafletIssue.objects.filter(campaign=campaign).exists():
+        return 0
+    villages = Region.objects.filter(quotas__campaign=campaign).order_by("sort_order", "code")
+    recorded = 0
+    with clock.at(LEAFLETS_COLLECTED), transaction.atomic():
+        for village in villages:
+            roster = (
+                Household.objects.filter(village=village)
+                .exclude(status=Household.Status.MERGED)
+                .count()
+            )
+            if roster:
+                leaflet_issue_record(
+                    actor=center, village=village, quantity=math.ceil(roster / 50) * 50,
+                    collected_by=f"{village.name}综治主任", note="合成演示数据",
+                )  # fmt: skip
+                recorded += 1
+    return recorded

@@ -18,6 +18,7 @@ from pingan.regions.models import Region
 from pingan.regions.synthetic import (
     DEFAULT_SEED,
     DemoLogin,
+    demo_leaflets_issue,
     demo_logins_ensure,
     synthetic_town_generate,
 )
@@ -119,6 +120,9 @@ class Command(BaseCommand):
         campaign = campaign_current(town=town)
         until = VISITING_STARTS + dt.timedelta(days=max(1, options["visit_days"]) - 1)
         if campaign is not None:
+            issued = demo_leaflets_issue(campaign=campaign)
+            if issued:
+                out.write(f"已登记 {issued} 个村领取宣传资料（10月14日，动员部署阶段）。")
             visits = demo_visits_generate(campaign=campaign, until=until, seed=options["seed"])
             elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if visits.created else ""
             out.write(visits.message + elapsed)
