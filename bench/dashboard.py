@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bulletin import largest_town, setup  # noqa: E402
 
 
-def timed(label: str, fn, runs: int) -> float:
+def timed(label: str, fn, runs: int, target: float = 0.3) -> float:
     fn()  # warm
     times = []
     for _ in range(runs):
@@ -43,7 +43,8 @@ def timed(label: str, fn, runs: int) -> float:
         times.append(time.perf_counter() - started)
     median = statistics.median(times)
     print(f"  {label:<58} median {median * 1000:7.1f} ms  (min {min(times) * 1000:.1f}, "
-          f"max {max(times) * 1000:.1f})  {'ok' if median < 0.3 else 'OVER 300 ms'}")  # fmt: skip
+          f"max {max(times) * 1000:.1f})  "
+          f"{'ok' if median < target else f'OVER {target * 1000:.0f} ms'}")  # fmt: skip
     return median
 
 
@@ -103,7 +104,8 @@ def main() -> None:
           lambda: village_rates(campaign=campaign, villages=mine.all(), definitions=definitions),
           options.runs)  # fmt: skip
     timed("bulletin_figures (the town)",
-          lambda: bulletin_figures(town=town, day=options.day, campaign=campaign), options.runs)  # fmt: skip
+          lambda: bulletin_figures(town=town, day=options.day, campaign=campaign), options.runs,
+          target=2.0)  # fmt: skip
     if not options.no_page:
         client = Client()
         client.force_login(admin)
@@ -129,7 +131,10 @@ def main() -> None:
         ):
             with CaptureQueriesContext(connection) as queries:
                 get(path)
-            timed(f"GET {label} ({len(queries)} queries)", lambda p=path: get(p), options.runs)
+            # the town dashboard counts the whole town: its target is the bulletin's (2 s)
+            target = 2.0 if "town" in label else 0.3
+            timed(f"GET {label} ({len(queries)} queries)", lambda p=path: get(p), options.runs,
+                  target=target)  # fmt: skip
         # The same pages once the day's bulletin is published (frozen figures), inside a
         # transaction rolled back at the end: the benchmark leaves the database as it was.
         from django.db import transaction

@@ -18,12 +18,12 @@ import argparse
 import datetime as dt
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchkit import recreate_postgres, run_child
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from stdnum.cn import ric
@@ -80,21 +80,6 @@ def generate(path: Path, rows: int, seed: int = 2021) -> None:
     workbook.save(path)
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in MB, output) of one child process."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output = child.stdout.read() if child.stdout else ""
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        sys.exit(f"{' '.join(args)} failed ({child.returncode}):\n{output}")
-    return wall, usage.ru_maxrss // 1024, output
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -111,7 +96,7 @@ def main() -> None:
     env["PINGAN_DEBUG"] = "0"
     env["DJANGO_SECRET_KEY"] = "bench-only"  # noqa: S105 - a throwaway bench database
     if options.postgres:
-        _recreate_postgres(options.postgres)
+        recreate_postgres(options.postgres)
         env["DATABASE_URL"] = options.postgres
     else:
         env.pop("DATABASE_URL", None)
@@ -153,18 +138,6 @@ def main() -> None:
         )
     if not options.keep:
         print(f"(work folder {work} left for inspection; delete it when done)")
-
-
-def _recreate_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    if name in {"postgres", "test_postgres", "template0", "template1"}:
-        sys.exit(f"refusing to drop database {name!r}: use a bench-only name like pingan_bench")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

@@ -21,11 +21,12 @@ import argparse
 import datetime as dt
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchkit import recreate_postgres, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 PINGAN = str(Path(sys.executable).parent / "pingan")
@@ -206,20 +207,6 @@ def baseline() -> None:
     print(f"problems={Problem.objects.count()}")
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in MB, output) of one child process."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output = child.stdout.read() if child.stdout else ""
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status):
-        sys.exit(f"{' '.join(args)} failed:\n{output}")
-    return wall, usage.ru_maxrss // 1024, output
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", type=int, default=150_000)
@@ -240,7 +227,7 @@ def main() -> None:
     home = work / "home"
     env = django_env(home, options.postgres)
     if options.postgres:
-        _recreate_postgres(options.postgres)
+        recreate_postgres(options.postgres)
     else:
         for leftover in home.glob("pingan.sqlite3*"):
             leftover.unlink()
@@ -267,18 +254,6 @@ def main() -> None:
     print("    " + output.strip().replace("\n", "\n    "))
     if not options.keep:
         print(f"(work folder {work} left for inspection; delete it when done)")
-
-
-def _recreate_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    if name in {"postgres", "test_postgres", "template0", "template1"}:
-        sys.exit(f"refusing to drop database {name!r}: use a bench-only name")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

@@ -21,12 +21,13 @@ import datetime as dt
 import hashlib
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from benchkit import recreate_postgres, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -232,20 +233,6 @@ def baseline() -> None:
     print(f"visits={Visit.objects.count()}")
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in MB, output) of one child process."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output = child.stdout.read() if child.stdout else ""
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status):
-        sys.exit(f"{' '.join(args)} failed:\n{output}")
-    return wall, usage.ru_maxrss // 1024, output
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=1_500_000)
@@ -272,7 +259,7 @@ def main() -> None:
     me = [sys.executable, __file__]
     if not options.reuse:
         if options.postgres:
-            _recreate_postgres(options.postgres)
+            recreate_postgres(options.postgres)
         else:
             for leftover in home.glob("*.sqlite3*"):
                 leftover.unlink()
@@ -294,18 +281,6 @@ def main() -> None:
           f"{size / 1e6:.1f} MB file  | {last}")  # fmt: skip
     if not options.keep:
         print(f"(work folder {work} left for inspection; delete it when done)")
-
-
-def _recreate_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    if name in {"postgres", "test_postgres", "template0", "template1"}:
-        sys.exit(f"refusing to drop database {name!r}: use a bench-only name")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

@@ -222,3 +222,14 @@ def test_units_appear_in_the_summary_and_the_workbook(world, town):
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx(result, number="第1期", version=1,
                                                          published=True)))  # fmt: skip
     assert [c.value for c in book["各单位"][2]] == ["汝集派出所", 1, 1, 0, 0]
+
+
+@pytest.mark.parametrize("day", [DAY1, DAY2])
+def test_a_villages_live_figures_are_its_row_of_the_town_bulletin(world, town, day):
+    from pingan.reports.figures import village_bulletin_figures
+
+    whole = rows(figures(world, day))
+    for village in (world.qiying, world.xinqiao):
+        alone = village_bulletin_figures(village=village, day=day, now=LATER)
+        assert alone["villages"] == [whole[village.name]]
+        assert (alone["village_count"], alone["ranked_count"]) == (3, 3)

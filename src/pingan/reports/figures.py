@@ -265,36 +265,37 @@ def _rank(rows: list[dict[str, Any]]) -> None:
         row.setdefault("rank", None)
 
 
-def bulletin_figures(
-    *, town: Region, day: dt.date, now: dt.datetime | None = None, campaign: Campaign | None = None
-) -> dict[str, Any]:
-    """The bulletin of `town` for `day` (schema `pingan.bulletin/1`)."""
-    now = now or clock.now()
-    until = bulletin_until(day, now)
-    campaign = campaign or campaign_current(town=town)
-    base: dict[str, Any] = {
+def _base(town: Region, day: dt.date, now: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    return {
         "schema": SCHEMA,
         "town": {"id": town.pk, "code": town.code, "name": town.name},
         "date": day.isoformat(),
         "until": clock.local(until).isoformat(),
         "generated_at": clock.local(now).isoformat(),
     }
-    if campaign is None:
-        return {**base, "campaign": None, "pace": None, "villages": [], "total": None,
-                "units": [], "criticized": []}  # fmt: skip
-    pace = visiting_phase_pace(campaign, day)
-    villages = list(
-        village_figures_annotate(
-            Region.objects.filter(parent=town, kind=Region.Kind.VILLAGE),
-            campaign=campaign,
-            day=day,
-            until=until,
-        ).order_by("sort_order", "code")
+
+
+def _village_rows(
+    villages: QuerySet[Region],
+    *,
+    campaign: Campaign,
+    day: dt.date,
+    until: dt.datetime,
+    pace: dict[str, Any],
+) -> tuple[list[dict[str, Any]], Counter[int], dict[int, Any], list[dict]]:
+    """The rows of `villages` (unranked), and the rates' pooled option counts, options and
+    definitions (for a total)."""
+    annotated = list(
+        village_figures_annotate(villages, campaign=campaign, day=day, until=until).order_by(
+            "sort_order", "code"
+        )
     )
     # The answers of visits done before `until`, filtered on the joined visit row (an Exists
     # on the visits misleads PostgreSQL's row estimates into nested loops at city scale).
     answers = (
-        Answer.objects.filter(visit__campaign=campaign, visit__village__parent=town)
+        Answer.objects.filter(
+            visit__campaign=campaign, visit__village__in=[v.pk for v in annotated]
+        )
         .alias(visit_done_at=Least("visit__ended_at", "visit__received_at"))
         .filter(visit_done_at__lt=until)
     )
@@ -305,20 +306,92 @@ def bulletin_figures(
     options = rate_options(definitions) if definitions else {}
     counts = (
         rate_option_counts(answers=answers, options=options, group_by="visit__village")
-        if definitions
+        if definitions and annotated
         else {}
     )
     rows = [
         _row(v, pace, rate_figures_of(counts.get(v.pk, Counter()), options=options,
                                       definitions=definitions))
-        for v in villages
+        for v in annotated
     ]  # fmt: skip
+    return rows, sum(counts.values(), Counter()), options, definitions
+
+
+def village_ranks(*, town: Region, campaign: Campaign, until: dt.datetime) -> dict[int, int | None]:
+    """{village id: rank by completion} among the town's villages, as `bulletin_figures`
+    ranks them, from the two figures the rank needs (quota, reached): one light query."""
+    counting = _visits_done_before(campaign, until).filter(counts=True)
+    quota = VillageQuota.objects.filter(campaign=campaign, village=OuterRef("pk")).values("quota")
+    rows: list[dict[str, Any]] = [
+        {"village_id": pk, "completion_pct": _pct(progress_ratio(reached, quota))}
+        for pk, quota, reached in Region.objects.filter(parent=town, kind=Region.Kind.VILLAGE)
+        .annotate(
+            quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
+            reached=_household_count(counting, "village"),
+        )
+        .values_list("pk", "quota", "reached")
+    ]
+    _rank(rows)
+    return {row["village_id"]: row["rank"] for row in rows}
+
+
+def village_bulletin_figures(
+    *, village: Region, day: dt.date, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """One village's part of its town's bulletin, live: the same schema with `villages`
+    holding only its row (its `rank` among all the town's villages), plus `village_count`
+    and `ranked_count`; no `total`, `units` or `criticized`. For a village's page, which
+    must not count the whole town (the published bulletin has everything)."""
+    town = village.parent
+    if town is None:
+        raise ValueError("a village without its town")
+    now = now or clock.now()
+    until = bulletin_until(day, now)
+    campaign = campaign_current(town=town)
+    base = _base(town, day, now, until)
+    if campaign is None:
+        return {**base, "campaign": None, "pace": None, "villages": [], "village_count": 0,
+                "ranked_count": 0}  # fmt: skip
+    pace = visiting_phase_pace(campaign, day)
+    rows, _, _, _ = _village_rows(
+        Region.objects.filter(pk=village.pk), campaign=campaign, day=day, until=until, pace=pace
+    )
+    ranks = village_ranks(town=town, campaign=campaign, until=until)
+    for row in rows:
+        row["rank"] = ranks.get(row["village_id"])
+    return {
+        **base,
+        "campaign": {"id": campaign.pk, "name": campaign.name},
+        "pace": pace,
+        "villages": rows,
+        "village_count": len(ranks),
+        "ranked_count": sum(1 for rank in ranks.values() if rank is not None),
+    }
+
+
+def bulletin_figures(
+    *, town: Region, day: dt.date, now: dt.datetime | None = None, campaign: Campaign | None = None
+) -> dict[str, Any]:
+    """The bulletin of `town` for `day` (schema `pingan.bulletin/1`)."""
+    now = now or clock.now()
+    until = bulletin_until(day, now)
+    campaign = campaign or campaign_current(town=town)
+    base = _base(town, day, now, until)
+    if campaign is None:
+        return {**base, "campaign": None, "pace": None, "villages": [], "total": None,
+                "units": [], "criticized": []}  # fmt: skip
+    pace = visiting_phase_pace(campaign, day)
+    rows, pooled, options, definitions = _village_rows(
+        Region.objects.filter(parent=town, kind=Region.Kind.VILLAGE),
+        campaign=campaign,
+        day=day,
+        until=until,
+        pace=pace,
+    )
     _rank(rows)
     total: dict[str, Any] = {name: sum(r[name] for r in rows) for name in COUNTS}
     # The town's rates pool its villages' answers: the sum of their counts per option.
-    town_rates = rate_figures_of(
-        sum(counts.values(), Counter()), options=options, definitions=definitions
-    )
+    town_rates = rate_figures_of(pooled, options=options, definitions=definitions)
     total = _derive(total, pace, town_rates)
     total["lagging_villages"] = sum(1 for r in rows if r["lagging"])
     criticized = (

@@ -20,7 +20,7 @@ from pingan.accounts.selectors import user_scope_path
 from pingan.campaigns.models import Campaign
 from pingan.campaigns.selectors import campaign_current
 from pingan.regions.models import Region
-from pingan.reports.figures import bulletin_figures
+from pingan.reports.figures import bulletin_figures, village_bulletin_figures
 from pingan.reports.models import Bulletin
 
 STATUS_PUBLISHED = "已发布"
@@ -155,3 +155,21 @@ def bulletin_for_view(
     if town.kind != Region.Kind.TOWN or not user_can_read_bulletin(user=user, town=town):
         raise Http404("bulletin not found")
     return bulletin_current(town=town, day=day, now=now)
+
+
+def village_bulletin_for_view(*, user: User, village: Region, day: dt.date) -> BulletinView:
+    """One village's part of the day's bulletin for a user who may read its town's: the
+    latest published version (frozen, the whole town's figures) or, while the day has none,
+    the village's live figures alone (`figures.village_bulletin_figures`: its row and rank,
+    without counting every village's figures); 404 otherwise."""
+    town = village.parent
+    if town is None or not user_can_read_bulletin(user=user, town=town):
+        raise Http404("bulletin not found")
+    latest = bulletin_latest(town=town, day=day)
+    if latest is not None:
+        return BulletinView(figures=latest.figures, number=latest.number, bulletin=latest)
+    return BulletinView(
+        figures=village_bulletin_figures(village=village, day=day),
+        number=_new_number(town=town, day=day),
+        bulletin=None,
+    )

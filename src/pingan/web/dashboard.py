@@ -47,6 +47,7 @@ from pingan.reports.selectors import (
     bulletin_list,
     bulletin_town_get,
     user_can_publish_bulletin,
+    village_bulletin_for_view,
 )
 from pingan.reports.services import BulletinRefused, bulletin_publish
 from pingan.reports.summary import bulletin_summary
@@ -388,10 +389,13 @@ def village_bulletin(request: AuthenticatedRequest, village_id: int) -> HttpResp
     today = clock.today()
     form = _day_form(request, today)
     day = form.day()
-    view = bulletin_for_view(user=user, town=town, day=day)
+    view = village_bulletin_for_view(user=user, village=village, day=day)
     figures = view.figures
     rows = figures.get("villages") or []
     row = next((r for r in rows if r.get("village_id") == village.pk), None)
+    # live figures hold this village's row only, with the town's counts beside it
+    villages = figures.get("village_count", len(rows))
+    ranked = figures.get("ranked_count", sum(1 for r in rows if r.get("rank") is not None))
     campaign = figures.get("campaign")
     colours = problem_colour_counts(user=user, filters=ProblemFilters(village_id=village.pk))
     issues = (
@@ -418,8 +422,8 @@ def village_bulletin(request: AuthenticatedRequest, village_id: int) -> HttpResp
         "status": _status(view),
         "row": row,
         "cells": _cells(row) if row else [],
-        "ranked": sum(1 for r in rows if r.get("rank") is not None),
-        "villages": len(rows),
+        "ranked": ranked,
+        "villages": villages,
         "pace": figures.get("pace"),
         "pace_percent": pace_percent(figures.get("pace")),
         "colours": [(key, label, colours.get(key, 0)) for key, label in Colour.CHOICES],
