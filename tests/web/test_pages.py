@@ -159,6 +159,9 @@ def test_village_page_paginates_households(world, login):
     assert len(first.context["page"].object_list) == 50
     assert len(second.context["page"].object_list) == 1
     assert "第 1 / 2 页" in first.content.decode()
+    # the pager keeps the page's other parameters (one pager partial for every list)
+    kept = client.get(url, {"revisit_page": 1}).content.decode()
+    assert 'href="?revisit_page=1&amp;page=2"' in kept
 
 
 def test_household_list_is_masked(world, login):
