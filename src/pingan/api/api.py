@@ -16,6 +16,7 @@ from pingan.api.errors import error_response, install_exception_handlers
 from pingan.api.routers import (
     assignments,
     auth,
+    bulletins,
     me,
     notifications,
     problems,
@@ -89,3 +90,4 @@ api.add_router("/visits", visits.router)
 api.add_router("/assignments", assignments.router)
 api.add_router("/problems", problems.router)
 api.add_router("/notifications", notifications.router)
+api.add_router("/towns", bulletins.router)

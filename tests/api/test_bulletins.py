@@ -1,0 +1,62 @@
+"""`GET /api/v1/towns/{id}/bulletin`: the daily bulletin as JSON, published or live, scoped."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from pingan.accounts.models import Role
+from pingan.reports.services import bulletin_publish
+from tests.factories import make_user
+from tests.progress_scenario import DAY2, build, shanghai
+
+EVENING = shanghai(DAY2, 20)
+
+
+@pytest.fixture
+def scenario(world):
+    return build(world)
+
+
+def get(client, town, **params):
+    with time_machine.travel(EVENING, tick=False):
+        return client.get(f"/towns/{town.pk}/bulletin", **params)
+
+
+def test_live_figures_until_the_day_is_published_then_the_frozen_version(world, scenario, api_as):
+    client = api_as(world.users[Role.TOWN_ADMIN])
+    live = get(client, world.town, date="2021-10-19")
+    assert live.status_code == 200
+    body = live.json()
+    assert body["schema"] == "pingan.bulletin/1"
+    assert body["bulletin"] == {"number": "汝集镇访平安通报〔2021〕第1期", "version": None,
+                                "published": False}  # fmt: skip
+    qiying = next(row for row in body["villages"] if row["name"] == "七营村")
+    assert (qiying["reached_households"], qiying["completion_pct"]) == (5, "125.00")
+    with time_machine.travel(EVENING, tick=False):
+        bulletin_publish(town=world.town, day=DAY2, actor=world.users[Role.TOWN_ADMIN])
+    frozen = get(client, world.town, date="2021-10-19").json()
+    assert frozen["bulletin"]["published"] is True
+    assert frozen["bulletin"]["version"] == 1
+    assert frozen["until"] == "2021-10-19T20:00:00+08:00"
+
+
+def test_every_role_of_the_town_reads_it_and_another_town_gets_404(world, scenario, api_as):
+    for role in (Role.LEADER, Role.VILLAGE_ADMIN, Role.CADRE, Role.UNIT_HANDLER,
+                 Role.COUNTY_VIEWER):  # fmt: skip
+        assert get(api_as(world.users[role]), world.town).status_code == 200, role
+    stranger = make_user(Role.TOWN_ADMIN, world.other_town, username="yimen")
+    response = get(api_as(stranger), world.town)
+    assert response.status_code == 404
+    assert response.json()["detail"] == "请求的对象不存在或不在您的管辖范围内"
+    assert get(api_as(world.users[Role.TOWN_ADMIN]), world.qiying).status_code == 404
+
+
+def test_a_day_to_come_and_a_bad_date_are_refused_in_chinese(world, scenario, api_as):
+    client = api_as(world.users[Role.TOWN_ADMIN])
+    ahead = get(client, world.town, date=(DAY2 + dt.timedelta(days=1)).isoformat())
+    assert ahead.status_code == 422
+    assert "还没有到" in ahead.json()["detail"]
+    bad = get(client, world.town, date="十月十九日")
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["msg"] == "应为日期（YYYY-MM-DD）"
