@@ -13,3 +13,22 @@ def login(client: Client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def scenario(world):
+    """The hand-worked progress scenario (tests/progress_scenario.py)."""
+    from tests.progress_scenario import build
+
+    return build(world)
+
+
+@pytest.fixture
+def evening():
+    """Pages read at 18:00 on day 2 of the scenario (Asia/Shanghai)."""
+    import time_machine
+
+    from tests.progress_scenario import DAY2, shanghai
+
+    with time_machine.travel(shanghai(DAY2, 18), tick=False):
+        yield

@@ -29,34 +29,11 @@ from pingan.accounts.models import Role
 from pingan.campaigns.models import Assignment, LeafletIssue
 from pingan.reports.models import Bulletin
 from tests.factories import make_assignment, make_person, make_user
-from tests.progress_scenario import DAY1, DAY2, build, shanghai, sync
+from tests.progress_scenario import DAY1, DAY2, shanghai, sync
 from tests.reports.conftest import DOC_DAY, DOC_NOW, documented  # noqa: F401 - a fixture
-
-EVENING_DAY2 = shanghai(DAY2, 18)
-
-
-@pytest.fixture
-def scenario(world):
-    return build(world)
-
-
-@pytest.fixture
-def evening():
-    with time_machine.travel(EVENING_DAY2, tick=False):
-        yield
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-def _section(html: str, section_id: str) -> str:
-    return html.split(f'<section id="{section_id}">', 1)[1].split("</section>", 1)[0]
-
-
-def _rows(html: str, part: str = "tbody") -> list[str]:
-    body = html.split(f"<{part}>", 1)[1].split(f"</{part}>", 1)[0]
-    return [_text(row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)]
+from tests.web.html import rows as _rows
+from tests.web.html import section as _section
+from tests.web.html import text as _text
 
 
 def _get(client: Client, url: str, **params) -> str:

@@ -13,7 +13,6 @@ from pingan.reports.export_services import export_request
 from pingan.reports.exports import HEADER
 from pingan.reports.models import ExportJob
 from tests.factories import make_user
-from tests.progress_scenario import build
 
 URL = reverse("web:export_list")
 
@@ -22,11 +21,6 @@ URL = reverse("web:export_list")
 def home(settings, tmp_path):
     settings.PINGAN_HOME = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def scenario(world):
-    return build(world)
 
 
 def _ask(client, django_capture_on_commit_callbacks, **data):

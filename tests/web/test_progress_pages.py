@@ -2,8 +2,6 @@
 reads them, the rates as `rate_figures` computes them, who sees and confirms what, and how many
 queries the pages take."""
 
-import re
-
 import pytest
 import time_machine
 from django.test import Client
@@ -21,33 +19,10 @@ from tests.factories import (
     make_person,
     make_user,
 )
-from tests.progress_scenario import DAY2, build, shanghai, sync
-
-NOON_DAY2 = shanghai(DAY2, 18)  # the pages are read in the evening of day 2
-
-
-@pytest.fixture
-def scenario(world):
-    return build(world)
-
-
-@pytest.fixture
-def evening():
-    with time_machine.travel(NOON_DAY2, tick=False):
-        yield
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-def _section(html: str, section_id: str) -> str:
-    return html.split(f'<section id="{section_id}">', 1)[1].split("</section>", 1)[0]
-
-
-def _rows(html: str, part: str = "tbody") -> list[str]:
-    body = html.split(f"<{part}>", 1)[1].split(f"</{part}>", 1)[0]
-    return [_text(row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)]
+from tests.progress_scenario import DAY2, shanghai, sync
+from tests.web.html import rows as _rows
+from tests.web.html import section as _section
+from tests.web.html import text as _text
 
 
 def _town(client: Client, world) -> str:
