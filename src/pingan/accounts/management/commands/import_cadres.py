@@ -2,15 +2,10 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from pingan.accounts.importing import cadre_import, password_sheet_workbook
-from pingan.regions.importing import ImportDenied, ImportFileError
-from pingan.regions.management.commands.import_households import (
-    find_user,
-    find_village,
-    print_result,
-)
+from pingan.regions.management.commands.import_households import run_import
 from pingan.regions.models import Region
 
 
@@ -34,23 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="以该账号的身份和管辖范围导入（默认：不限范围）")
 
     def handle(self, *args, **options) -> None:
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(f"找不到文件 {path}")
-        village = find_village(options["village"]) if options["village"] else None
-        try:
-            result = cadre_import(
-                actor=find_user(options["user"]),
-                source=path,
-                filename=path.name,
-                village=village,
-                dry_run=options["dry_run"],
-            )
-        except (ImportFileError, ImportDenied) as exc:
-            raise CommandError(exc.message) from exc
-        self.verbosity = options["verbosity"]
-        errors = options["errors"] or path.with_name(f"{path.stem}-错误行.xlsx")
-        print_result(self, result, errors)
+        result = run_import(self, cadre_import, options)
         accounts = sum(len(rows) for rows in result.credentials.values())
         if not accounts:
             return

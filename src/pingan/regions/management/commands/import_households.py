@@ -1,6 +1,8 @@
 """`pingan import_households FILE [--village V] [--dry-run] [--errors F] [--user U]`."""
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -33,6 +35,29 @@ def find_user(username: str | None) -> User | None:
     if user is None:
         raise CommandError(f"找不到在用的账号“{username}”")
     return user
+
+
+def run_import(command: BaseCommand, importer: Callable[..., Any], options: dict) -> Any:
+    """The shared part of the import commands: the file, `--village`, `--user`, `--dry-run`
+    given to `importer` (household_import, cadre_import), its result printed with the error
+    rows written beside the file (or to `--errors`). Returns the importer's result."""
+    path: Path = options["file"]
+    if not path.is_file():
+        raise CommandError(f"找不到文件 {path}")
+    village = find_village(options["village"]) if options["village"] else None
+    try:
+        result = importer(
+            actor=find_user(options["user"]),
+            source=path,
+            filename=path.name,
+            village=village,
+            dry_run=options["dry_run"],
+        )
+    except (ImportFileError, ImportDenied) as exc:
+        raise CommandError(exc.message) from exc
+    command.verbosity = options["verbosity"]  # type: ignore[attr-defined]
+    print_result(command, result, options["errors"] or path.with_name(f"{path.stem}-错误行.xlsx"))
+    return result
 
 
 def print_result(command: BaseCommand, result: ImportResult, errors: Path) -> None:
@@ -76,20 +101,4 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="以该账号的身份和管辖范围导入（默认：不限范围）")
 
     def handle(self, *args, **options) -> None:
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(f"找不到文件 {path}")
-        village = find_village(options["village"]) if options["village"] else None
-        try:
-            result = household_import(
-                actor=find_user(options["user"]),
-                source=path,
-                filename=path.name,
-                village=village,
-                dry_run=options["dry_run"],
-            )
-        except (ImportFileError, ImportDenied) as exc:
-            raise CommandError(exc.message) from exc
-        errors = options["errors"] or path.with_name(f"{path.stem}-错误行.xlsx")
-        self.verbosity = options["verbosity"]
-        print_result(self, result, errors)
+        run_import(self, household_import, options)
