@@ -13,6 +13,7 @@ approved extension, a 重办) starts the cycle again.
 """
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from pingan.core import clock
 from pingan.core.workdays import start_of_day, working_day_back
 from pingan.ledger.deadlines import due_soon_cutoff
 from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
+from pingan.regions.models import Region
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,30 @@ _EVENT: dict[Kind, str] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _unit_handlers(unit_id: int) -> tuple[User, ...]:
+    return tuple(User.objects.filter(role=Role.UNIT_HANDLER, unit_id=unit_id, is_active=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _town_chiefs(village: Region) -> tuple[User, ...]:
+    """The leaders and the town center above `village`."""
+    return tuple(
+        user
+        for role in (Role.LEADER, Role.TOWN_ADMIN)
+        for user in users_with_role_over(role=role, region=village)
+    )
+
+
+def recipients_for(problem: Problem, *, escalate: bool) -> list[User]:
+    """Who hears of an alert: the unit's handlers, and with `escalate` the town's leaders and
+    center. Looked up once per unit and village within one tick run (see `problem_tick`)."""
+    users = list(_unit_handlers(problem.unit_id or 0))
+    if escalate:
+        users += _town_chiefs(problem.village)
+    return users
+
+
 def _record(problem: Problem, kind: Kind, now: dt.datetime) -> None:
     deadline = clock.local(problem.deadline).strftime("%Y-%m-%d") if problem.deadline else ""
     unit = problem.unit.name if problem.unit else ""
@@ -112,19 +138,14 @@ def _record(problem: Problem, kind: Kind, now: dt.datetime) -> None:
         Problem.objects.filter(pk=problem.pk).update(supervised_at=now)
     elif kind == Kind.CRITICIZE:
         Problem.objects.filter(pk=problem.pk).update(criticized_at=now)
-    handlers = User.objects.filter(role=Role.UNIT_HANDLER, unit=problem.unit, is_active=True)
-    leaders = users_with_role_over(role=Role.LEADER, region=problem.village)
-    center = users_with_role_over(role=Role.TOWN_ADMIN, region=problem.village)
     title: str = {
         Kind.REMIND: f"【催办】{problem.code} 将于{deadline}到期，请抓紧办理",
         Kind.SUPERVISE: f"【督办】{problem.code} 已超期（时限{deadline}），{unit}请立即办理",
         Kind.CRITICIZE: f"【通报批评】{problem.code} 督办后仍超期，{unit}列入通报",
     }[kind]
-    recipients: list[User] = {
-        Kind.REMIND: list(handlers),
-        Kind.SUPERVISE: [*handlers, *leaders, *center],
-        Kind.CRITICIZE: [*handlers, *leaders, *center],
-    }[kind]
+    # the unit is told; a supervision notice or a criticism listing also goes up to the
+    # town's leaders and its center
+    recipients = recipients_for(problem, escalate=kind != Kind.REMIND)
     notify(
         users=recipients,
         kind=f"problem_{kind}",
@@ -141,6 +162,9 @@ def problem_tick(*, now: dt.datetime | None = None) -> TickReport:
     the clock's now). Idempotent: what was issued for a deadline is never issued again."""
     now = now or clock.now()
     report = TickReport(now=now)
+    # recipients are looked up afresh for each run, then once per unit and village
+    _unit_handlers.cache_clear()
+    _town_chiefs.cache_clear()
     targets = {
         Kind.SUPERVISE: report.supervised,
         Kind.CRITICIZE: report.criticized,
