@@ -88,7 +88,7 @@ def bench_database(n: int, k: int) -> None:
     from pingan.accounts.models import Person
     from pingan.campaigns.models import Assignment
     from pingan.campaigns.selectors import campaign_current
-    from pingan.campaigns.services import allocation_run
+    from pingan.campaigns.services.allocation import allocation_run
     from pingan.regions.models import Household, Region
 
     call_command("migrate", verbosity=0)

@@ -190,8 +190,8 @@ def explain(path: Path, town, campaign, day: dt.date) -> None:
         bulletin_until,
         village_figures_annotate,
     )
-    from pingan.surveys.selectors import rate_figures
     from pingan.visits.models import Answer
+    from pingan.visits.rates import rate_figures
     from pingan.visits.selectors import day_bounds
 
     until = bulletin_until(day)

@@ -75,11 +75,11 @@ def setup(problems: int, seed: int = 2021) -> None:
     from pingan.accounts.models import Person, Role, Unit
     from pingan.accounts.services import user_create
     from pingan.campaigns.selectors import campaign_current
-    from pingan.campaigns.services import seed_load
+    from pingan.campaigns.services.seed import seed_load
     from pingan.core.bulk import insert_rows
+    from pingan.demo.town import synthetic_town_generate
     from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
     from pingan.regions.models import Household, Region
-    from pingan.regions.synthetic import synthetic_town_generate
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)

@@ -108,8 +108,9 @@ def main() -> None:
     from pingan.accounts.services import api_token_create, user_create
     from pingan.campaigns.models import Assignment
     from pingan.campaigns.selectors import campaign_current
-    from pingan.campaigns.services import allocation_run_town, seed_load
-    from pingan.regions.synthetic import synthetic_town_generate
+    from pingan.campaigns.services.allocation import allocation_run_town
+    from pingan.campaigns.services.seed import seed_load
+    from pingan.demo.town import synthetic_town_generate
 
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)

@@ -4,7 +4,8 @@ import pytest
 
 from pingan.accounts import selectors
 from pingan.accounts.models import Role
-from pingan.regions.selectors import household_list, village_list
+from pingan.campaigns.selectors import household_list
+from pingan.regions.selectors import village_list
 from tests.factories import (
     UnitFactory,
     make_assignment,

@@ -5,8 +5,8 @@ import datetime as dt
 import time_machine
 
 from pingan.accounts.models import Person, Role
-from pingan.campaigns.services import assignment_set
-from pingan.visits.services import visit_sync
+from pingan.campaigns.services.allocation import assignment_set
+from pingan.ledger.intake import visit_sync
 from tests.factories import visit_in
 
 

@@ -17,7 +17,7 @@ from pingan.campaigns.selectors import (
     coverage_warning,
     village_coverage,
 )
-from pingan.campaigns.services import (
+from pingan.campaigns.services.allocation import (
     AllocationDenied,
     AllocationError,
     allocation_run,

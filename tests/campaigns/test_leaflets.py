@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from pingan.accounts.models import Role
 from pingan.campaigns.models import LeafletIssue
-from pingan.campaigns.services import LeafletIssueError, leaflet_issue_record
+from pingan.campaigns.services.leaflets import LeafletIssueError, leaflet_issue_record
 from pingan.core import clock
 from pingan.reports.figures import bulletin_figures
 from tests.factories import make_campaign, make_user

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from pingan.accounts.models import Unit
 from pingan.campaigns.models import Campaign, Phase, VillageQuota
-from pingan.campaigns.services import SEED_FILE, SeedError, seed_read
+from pingan.campaigns.services.seed import SEED_FILE, SeedError, seed_read
 from pingan.regions.models import Region
 from tests.factories import NOTICE_QUOTAS, RegionFactory
 

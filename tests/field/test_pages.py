@@ -12,10 +12,10 @@ from django.utils.html import escape
 from pingan.accounts.models import Role
 from pingan.campaigns.models import Assignment
 from pingan.core import clock
+from pingan.ledger.intake import visit_sync
 from pingan.ledger.models import Problem
 from pingan.surveys.answers import AnswerIn
 from pingan.visits.models import Visit
-from pingan.visits.services import visit_sync
 from tests.factories import make_household, visit_in
 
 NOT_CADRES = [role for role in Role.values if role != Role.CADRE]

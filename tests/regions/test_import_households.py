@@ -405,8 +405,8 @@ def test_coordinates_are_stored_and_checked(world):
 
 def test_a_synthetic_roster_goes_through_the_same_import(world):
     """What `pingan demo` can do: write the generated roster as a file, then import it."""
-    from pingan.regions.importing.writers import household_roster_xlsx
-    from pingan.regions.synthetic import roster_plan
+    from pingan.demo.rosters import household_roster_xlsx
+    from pingan.demo.town import roster_plan
 
     rows = roster_plan(town_name="汝集镇", area_code="341623", villages=[(world.qiying, 60)])
     data = household_roster_xlsx(rows, title="汝集镇七营村户籍人口花名册（合成演示数据）")
@@ -423,7 +423,7 @@ def test_a_synthetic_roster_goes_through_the_same_import(world):
 def test_a_synthetic_cadre_list_goes_through_the_cadre_import(world):
     from pingan.accounts.importing import cadre_import
     from pingan.accounts.models import Person
-    from pingan.regions.importing.writers import cadre_list_xlsx
+    from pingan.demo.rosters import cadre_list_xlsx
 
     data = cadre_list_xlsx(
         [

@@ -3,10 +3,11 @@
 import pytest
 
 from pingan.accounts.models import Role
+from pingan.ledger.intake import visit_sync
 from pingan.ledger.models import Problem, ProblemEvent
 from pingan.surveys.answers import AnswerIn
 from pingan.visits.models import Answer, Visit
-from pingan.visits.services import ProblemIn, visit_sync
+from pingan.visits.services import ProblemIn
 from tests.factories import visit_in
 
 

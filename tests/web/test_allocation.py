@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from pingan.accounts.models import Person, Role
 from pingan.campaigns.models import Assignment
-from pingan.campaigns.services import allocation_run
+from pingan.campaigns.services.allocation import allocation_run
 from pingan.regions.models import Household
 from tests.factories import make_campaign, make_household, make_person, make_user
 

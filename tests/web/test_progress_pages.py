@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from pingan.accounts.models import Person, Role
 from pingan.regions.models import Household, Region
-from pingan.surveys.selectors import rate_figures
 from pingan.visits.models import Answer, Visit
+from pingan.visits.rates import rate_figures
 from tests.factories import (
     NOTICE_QUOTAS,
     RegionFactory,

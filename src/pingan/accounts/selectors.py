@@ -5,10 +5,9 @@ these scopes; views and API handlers never filter by role themselves. Something 
 user's scope is reported as not found (404), so its existence is not revealed.
 """
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from pingan.accounts.models import Person, Role, Unit, User
-from pingan.campaigns.models import Assignment, Campaign
 from pingan.regions.models import Region
 
 
@@ -45,7 +44,7 @@ def user_get_for_role(*, role: str) -> QuerySet[User]:
 def user_can_see_households(user: User) -> bool:
     """Roster readers: the town center, leaders, the county and village admins.
 
-    A cadre sees only the households assigned to them (see `household_scope_q`); a unit
+    A cadre sees only the households assigned to them (`campaigns.selectors.household_scope_q`); a unit
     handler sees problems dispatched to their unit, never the roster.
     """
     return user.is_superuser or user.role in {
@@ -59,31 +58,6 @@ def user_can_see_households(user: User) -> bool:
 def user_can_reveal_personal_data(user: User) -> bool:
     """Who may ask to see a resident's full phone or ID number (each view is logged)."""
     return user.role in {Role.TOWN_ADMIN, Role.VILLAGE_ADMIN}
-
-
-def household_scope_q(user: User) -> Q | None:
-    """The filter on Household for this user, or None when they may see no household."""
-    path = user_scope_path(user)
-    if path is None:
-        return None
-    if user_can_see_households(user):
-        return Q(village__path__startswith=path)
-    if user.role == Role.CADRE:
-        return Q(village__path__startswith=path, pk__in=_assigned_to(user))
-    return None
-
-
-def _assigned_to(user: User) -> QuerySet:
-    """Ids of the households assigned now (分片包干) to the user's cadre profile, in the
-    current campaign of each household's town (the one that started last)."""
-    current_campaign = (
-        Campaign.objects.filter(town=OuterRef("household__village__parent"))
-        .order_by("-start_date", "-id")
-        .values("pk")[:1]
-    )
-    return Assignment.objects.filter(
-        cadre__user=user, ended_at__isnull=True, campaign=Subquery(current_campaign)
-    ).values("household_id")
 
 
 def person_list(*, user: User) -> QuerySet[Person]:

@@ -1,4 +1,8 @@
-"""Reads of campaigns, phases and quotas, and of who visits which household (coverage)."""
+"""Reads of campaigns, phases and quotas, and of who visits which household (coverage).
+
+Every read that needs a campaign lives here: the town and village lists with their current
+campaign's quota, and the households a user may see (a cadre's are the ones assigned to them).
+"""
 
 import datetime as dt
 from collections.abc import Iterable
@@ -20,13 +24,14 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 
 from pingan.accounts.models import Person, Role, User
+from pingan.accounts.selectors import user_can_see_households, user_scope_path
 from pingan.campaigns.models import Assignment, Campaign, LeafletIssue, Phase, VillageQuota
 from pingan.core import clock
 from pingan.regions.models import Household, Region
-from pingan.regions.selectors import _count_subquery
+from pingan.regions.selectors import count_subquery, roster_counts, town_list, village_list
 
 
 def campaign_current(*, town: Region) -> Campaign | None:
@@ -40,6 +45,135 @@ def phase_list(*, campaign: Campaign) -> QuerySet[Phase]:
 
 def quota_total(*, campaign: Campaign) -> int:
     return int(VillageQuota.objects.filter(campaign=campaign).aggregate(t=Sum("quota"))["t"] or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Towns and villages with the quota of their current campaign and their roster counts
+
+
+def current_campaign_subquery(town_ref: "str | OuterRef") -> Subquery:
+    """The pk of the campaign of the town `town_ref` points at that started last, as
+    `campaign_current` chooses it, for use inside another query."""
+    return Subquery(
+        Campaign.objects.filter(town=OuterRef(town_ref))
+        .order_by("-start_date", "-id")
+        .values("pk")[:1]
+    )
+
+
+def village_totals(*, villages: QuerySet[Region], campaign: Campaign | None) -> dict[str, int]:
+    """Totals over `villages` (a scoped village queryset), in three aggregate queries."""
+    ids = villages.order_by().values("pk")
+    quota = VillageQuota.objects.filter(campaign=campaign, village__in=ids).aggregate(
+        quota=Coalesce(Sum("quota"), 0)
+    )
+    households = Household.objects.filter(village__in=ids).aggregate(
+        roster_households=Count("pk", filter=~Q(status=Household.Status.MERGED)),
+        active_households=Count("pk", filter=Q(status=Household.Status.ACTIVE)),
+    )
+    return {
+        "villages": villages.count(),
+        "quota": int(quota["quota"]) if campaign is not None else 0,
+        "roster_households": households["roster_households"],
+        "active_households": households["active_households"],
+        "cadre_count": Person.objects.filter(visit_village__in=ids, active=True).count(),
+    }
+
+
+def town_list_with_progress(*, user: User, county: Region | None = None) -> QuerySet[Region]:
+    """Towns the user may see, each with its village count, the quota of its current campaign,
+    roster households and cadres; one query.
+    """
+    quota = (
+        VillageQuota.objects.filter(campaign=current_campaign_subquery(OuterRef("pk")))
+        .order_by()
+        .values("campaign")
+        .annotate(total=Sum("quota"))
+        .values("total")
+    )
+    towns = town_list(user=user)
+    if county is not None:
+        towns = towns.filter(parent=county)
+    return towns.annotate(
+        village_count=count_subquery(Region.objects.filter(kind=Region.Kind.VILLAGE), "parent"),
+        quota=Coalesce(Subquery(quota, output_field=IntegerField()), Value(0)),
+        **roster_counts("village__parent"),
+    ).order_by("sort_order", "path")
+
+
+def village_list_with_progress(*, user: User, town: Region | None = None) -> QuerySet[Region]:
+    """Villages the user may see with quota, roster households, active households and cadres,
+    in one SQL query. Each quota comes from the current campaign of the village's own town, so
+    a county-wide list needs no campaign per town. `current_campaign_id` is None without one.
+    """
+    quota = (
+        VillageQuota.objects.filter(
+            village=OuterRef("pk"), campaign=OuterRef("current_campaign_id")
+        )
+        .order_by()
+        .values("quota")
+    )
+    return (
+        village_list(user=user, town=town)
+        .annotate(current_campaign_id=current_campaign_subquery("parent"))
+        .annotate(
+            quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
+            **roster_counts("village"),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Households a user may see. A cadre's are the ones assigned to them now (分片包干), so the
+# household scope needs the campaign and lives here rather than in accounts or regions.
+
+
+def household_scope_q(user: User) -> Q | None:
+    """The filter on Household for this user, or None when they may see no household."""
+    path = user_scope_path(user)
+    if path is None:
+        return None
+    if user_can_see_households(user):
+        return Q(village__path__startswith=path)
+    if user.role == Role.CADRE:
+        return Q(village__path__startswith=path, pk__in=_assigned_to(user))
+    return None
+
+
+def _assigned_to(user: User) -> QuerySet:
+    """Ids of the households assigned now (分片包干) to the user's cadre profile, in the
+    current campaign of each household's town (the one that started last)."""
+    return Assignment.objects.filter(
+        cadre__user=user,
+        ended_at__isnull=True,
+        campaign=current_campaign_subquery("household__village__parent"),
+    ).values("household_id")
+
+
+def household_list(*, user: User, village: Region | None = None) -> QuerySet[Household]:
+    """Households the user may see; a cadre sees only their assigned households."""
+    scope = household_scope_q(user)
+    if scope is None:
+        return Household.objects.none()
+    households = Household.objects.filter(scope)
+    if village is not None:
+        households = households.filter(village=village)
+    return households.select_related("village").order_by("group_no", "address", "id")
+
+
+def household_group_counts(*, user: User, village: Region) -> QuerySet:
+    """Households per 村民小组 in one village: [{'group_no', 'households', 'active'}]."""
+    return (
+        household_list(user=user, village=village)
+        .exclude(status=Household.Status.MERGED)
+        .order_by()
+        .values("group_no")
+        .annotate(
+            households=Count("pk"),
+            active=Count("pk", filter=Q(status=Household.Status.ACTIVE)),
+        )
+        .order_by("group_no")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,7 +216,7 @@ def village_coverage_annotate(
     `active_households` annotation must be there too. No extra query.
     """
     campaign_ref = campaign if campaign is not None else OuterRef("current_campaign_id")
-    assigned = _count_subquery(_covering(campaign_ref), "household__village")
+    assigned = count_subquery(_covering(campaign_ref), "household__village")
     return villages.annotate(assigned_households=assigned).annotate(
         unassigned_households=F("active_households") - F("assigned_households")
     )
@@ -121,8 +255,8 @@ def cadre_list_with_coverage(
     if campaign is None:
         held = held.none()
     return cadres.annotate(
-        assigned_households=_count_subquery(held, "cadre"),
-        locked_households=_count_subquery(held.filter(locked=True), "cadre"),
+        assigned_households=count_subquery(held, "cadre"),
+        locked_households=count_subquery(held.filter(locked=True), "cadre"),
     )
 
 
@@ -163,8 +297,8 @@ def allocation_cadre_list(*, village: Region, campaign: Campaign | None) -> Quer
     if campaign is None:
         held = held.none()
     return cadres.annotate(
-        assigned_households=_count_subquery(held, "cadre"),
-        locked_households=_count_subquery(held.filter(locked=True), "cadre"),
+        assigned_households=count_subquery(held, "cadre"),
+        locked_households=count_subquery(held.filter(locked=True), "cadre"),
     ).order_by("-active", "name", "id")
 
 

@@ -11,10 +11,10 @@ from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Valu
 
 from pingan.accounts.models import User
 from pingan.campaigns.models import Campaign
-from pingan.campaigns.selectors import campaign_current
+from pingan.campaigns.selectors import campaign_current, household_list
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household
-from pingan.regions.selectors import household_list, town_for_user
+from pingan.regions.selectors import town_for_user
 from pingan.surveys.services import questionnaire_export
 from pingan.visits.models import Visit
 from pingan.visits.selectors import household_list_with_visit_state

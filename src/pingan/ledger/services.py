@@ -13,7 +13,7 @@ from pingan.accounts.models import Person, Role, Unit, User
 from pingan.accounts.notifications import notify, users_with_role_over
 from pingan.accounts.selectors import region_list, unit_list
 from pingan.campaigns.models import Assignment, Campaign
-from pingan.campaigns.selectors import campaign_current
+from pingan.campaigns.selectors import campaign_current, household_list
 from pingan.core import clock
 from pingan.ledger.deadlines import Deadline, deadline_for
 from pingan.ledger.lifecycle import (
@@ -30,7 +30,6 @@ from pingan.ledger.lifecycle import (
 from pingan.ledger.models import Problem, ProblemEvent, ProblemSerial
 from pingan.ledger.selectors import problem_list
 from pingan.regions.models import Household, Region
-from pingan.regions.selectors import household_list
 from pingan.surveys.models import Option, Question
 from pingan.visits.models import Visit
 

@@ -37,9 +37,9 @@ from pingan.campaigns.selectors import assignment_current_list, campaign_current
 from pingan.core import clock
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
-from pingan.regions.selectors import _count_subquery, _roster_counts
-from pingan.surveys.selectors import rate_figures_of, rate_option_counts, rate_options
+from pingan.regions.selectors import count_subquery, roster_counts
 from pingan.visits.models import Answer, Visit
+from pingan.visits.rates import rate_figures_of, rate_option_counts, rate_options
 from pingan.visits.selectors import (
     _household_count,
     day_bounds,
@@ -123,12 +123,12 @@ def village_figures_annotate(
         quota=Coalesce(Subquery(quota[:1], output_field=IntegerField()), Value(0)),
         **{
             name: counted
-            for name, counted in _roster_counts("village").items()
+            for name, counted in roster_counts("village").items()
             if name in ("roster_households", "active_households")
         },
         reached_households=_household_count(counting, "village"),
         # 户户必到: active roster households reached (the denominator leaves out vacant ones)
-        covered_households=_count_subquery(
+        covered_households=count_subquery(
             Household.objects.filter(status=Household.Status.ACTIVE).filter(
                 Exists(counting.filter(household=OuterRef("pk")))
             ),
@@ -140,13 +140,13 @@ def village_figures_annotate(
             .filter(done_by__lt=until),
             "village",
         ),
-        questionnaires=_count_subquery(visits.filter(questionnaire__isnull=False), "village"),
-        problems_new=_count_subquery(
+        questionnaires=count_subquery(visits.filter(questionnaire__isnull=False), "village"),
+        problems_new=count_subquery(
             problems.filter(reported_at__gte=start, reported_at__lt=until), "village"
         ),
-        problems_open=_count_subquery(problems.filter(problem_open_q(until)), "village"),
-        problems_overdue=_count_subquery(problems.filter(problem_overdue_q(until)), "village"),
-        problems_closed=_count_subquery(problems.filter(closed_at__lt=until), "village"),
+        problems_open=count_subquery(problems.filter(problem_open_q(until)), "village"),
+        problems_overdue=count_subquery(problems.filter(problem_overdue_q(until)), "village"),
+        problems_closed=count_subquery(problems.filter(closed_at__lt=until), "village"),
         leaflets_issued=_sum_subquery(
             LeafletIssue.objects.filter(campaign=campaign, issued_at__lt=until),
             "village",
@@ -172,9 +172,9 @@ def unit_figures(*, town: Region, campaign: Campaign, until: dt.datetime) -> lis
     units = (
         Unit.objects.filter(region=town)
         .annotate(
-            cadres=_count_subquery(Person.objects.filter(active=True), "home_unit"),
-            households_held=_count_subquery(held, "cadre__home_unit"),
-            households_reached=_count_subquery(held.filter(Exists(reached)), "cadre__home_unit"),
+            cadres=count_subquery(Person.objects.filter(active=True), "home_unit"),
+            households_held=count_subquery(held, "cadre__home_unit"),
+            households_reached=count_subquery(held.filter(Exists(reached)), "cadre__home_unit"),
         )
         .filter(cadres__gt=0)
         .order_by("sort_order", "name")

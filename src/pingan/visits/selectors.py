@@ -22,13 +22,17 @@ from django.db.models.functions import Coalesce, Least
 
 from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.models import Assignment, Campaign
-from pingan.campaigns.selectors import assignment_current_list
+from pingan.campaigns.selectors import (
+    assignment_current_list,
+    household_list,
+    village_list_with_progress,
+)
 from pingan.core import clock
 from pingan.regions.models import Household, Region
-from pingan.regions.selectors import _count_subquery, household_list, village_list_with_progress
+from pingan.regions.selectors import count_subquery
 from pingan.surveys.models import Questionnaire
-from pingan.surveys.selectors import HUNDRED, RateFigure, _ratio, rate_figures
 from pingan.visits.models import Answer, Visit
+from pingan.visits.rates import HUNDRED, RateFigure, _ratio, rate_figures
 
 
 def household_list_with_visit_state(
@@ -247,8 +251,8 @@ def village_progress_annotate(
         reached_today=_household_count(
             visit_list_first_reach(campaign=ref, day=today or clock.today()), "village"
         ),
-        to_revisit=_count_subquery(visit_list_revisit(campaign=ref), "village"),
-        unreached_households=_count_subquery(
+        to_revisit=count_subquery(visit_list_revisit(campaign=ref), "village"),
+        unreached_households=count_subquery(
             Household.objects.filter(status=Household.Status.ACTIVE).exclude(Exists(reached)),
             "village",
         ),
@@ -259,7 +263,7 @@ def village_progress_annotate(
             ),
             "village",
         ),
-        questionnaire_count=_count_subquery(
+        questionnaire_count=count_subquery(
             Visit.objects.filter(campaign=ref, questionnaire__isnull=False), "village"
         ),
     )
@@ -304,8 +308,8 @@ def cadre_progress_annotate(
     )
     revisit = visit_list_revisit(campaign=campaign).filter(household=OuterRef("household"))
     return cadres.annotate(
-        reached_households=_count_subquery(held.filter(Exists(reached)), "cadre"),
-        to_revisit=_count_subquery(held.filter(Exists(revisit)), "cadre"),
+        reached_households=count_subquery(held.filter(Exists(reached)), "cadre"),
+        to_revisit=count_subquery(held.filter(Exists(revisit)), "cadre"),
     )
 
 
@@ -326,7 +330,7 @@ def household_list_to_revisit(
         .annotate(
             last_visit_at=Subquery(revisit.values("ended_at")[:1]),
             last_cadre_name=Subquery(revisit.values("cadre__name")[:1]),
-            not_home_visits=_count_subquery(not_home, "household"),
+            not_home_visits=count_subquery(not_home, "household"),
             cadre_name_now=Subquery(current.values("cadre__name")[:1]),
         )
         .order_by(F("group_no").asc(nulls_last=True), "address", "id")
@@ -394,7 +398,7 @@ def rate_answers(*, campaign: Campaign, villages: QuerySet[Region]) -> QuerySet[
 def village_rates(
     *, campaign: Campaign | None, villages: QuerySet[Region], definitions: list[dict]
 ) -> dict[object, dict[str, RateFigure]]:
-    """{village id: {rate key: RateFigure}} over `villages`, one query (surveys.selectors)."""
+    """{village id: {rate key: RateFigure}} over `villages`, one query (visits.rates)."""
     if campaign is None or not definitions:
         return {}
     return rate_figures(

@@ -1,8 +1,9 @@
-"""Recording visits, exactly once per client uuid (DESIGN §3, §7).
+"""Recording visits, exactly once per client uuid (docs/architecture.md, docs/visits.md).
 
 `visit_sync` takes a batch from a cadre's phone. Each item is handled on its own, inside its
 own savepoint, and gets its own status:
-- `created`: stored now, with its answers and the problems its negative answers raise;
+- `created`: stored now, with its answers (and, through the `follow_up` a higher layer
+  passes in, whatever the visit raised: `pingan.ledger.intake` files it as problems);
 - `duplicate`: the same uuid with the same content was stored before; the original result
   is returned and nothing is created (a phone that lost the answer simply sends again);
 - `conflict`: the same uuid arrived before with different content (409 for that item);
@@ -13,22 +14,19 @@ database's unique constraint: the loser re-reads and reports duplicate or confli
 
 import datetime as dt
 import uuid as uuid_module
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 
 from pingan.accounts.models import Person, User
 from pingan.campaigns.models import Assignment
 from pingan.core import clock
 from pingan.core.bulk import insert_objects, insert_rows
-from pingan.ledger.models import Problem
-from pingan.ledger.services import ProblemDraft, problem_report_many
 from pingan.regions.models import Household
 from pingan.surveys.answers import AnswerIn, CheckedAnswers, QuestionnaireIndex, answers_check
-from pingan.surveys.models import Questionnaire
+from pingan.surveys.models import Option, Question, Questionnaire
 from pingan.surveys.services import questionnaire_freeze
 from pingan.visits.models import Answer, Visit
 from pingan.visits.selectors import user_can_confirm_vacancy
@@ -70,6 +68,31 @@ class VisitIn:
     app_version: str = ""
 
 
+@dataclass(frozen=True)
+class VisitWritten:
+    """A visit just stored by a sync, with what it raised: the negative answers (question,
+    option) and the matters the resident described, for the follow-up to act on."""
+
+    visit: Visit
+    assignment: Assignment
+    negative: tuple[tuple[Question, Option], ...]
+    raised: tuple[ProblemIn, ...]
+
+
+class VisitFollowUp(Protocol):
+    """What a higher layer does with the visits a sync stores. The visits layer knows nothing
+    of the ledger; the ledger passes this in (`pingan.ledger.intake.PROBLEMS_FROM_VISITS`)."""
+
+    def written(self, *, actor: User, visits: list[VisitWritten]) -> list[list[str]]:
+        """Inside the sync's transaction: act on what each visit raised and return, per visit,
+        the references to report back to the phone (the ledger: problem codes)."""
+        ...
+
+    def references(self, *, visit_ids: list[int]) -> dict[int, list[str]]:
+        """The references of visits stored before, to answer a replay with the original."""
+        ...
+
+
 @dataclass
 class SyncResult:
     uuid: uuid_module.UUID
@@ -90,11 +113,10 @@ def _error(loc: str | list[str], msg: str) -> dict[str, Any]:
     return {"loc": [loc] if isinstance(loc, str) else loc, "msg": msg, "type": "value_error"}
 
 
-def _previous(visit: Visit, item: VisitIn, actor: User) -> SyncResult:
+def _previous(visit: Visit, item: VisitIn, actor: User, codes: list[str]) -> SyncResult:
     """What a uuid already stored answers now: the original result, or a conflict."""
     if visit.payload_digest == item.digest and visit.submitted_by_id == actor.pk:
-        codes = sorted(problem.code for problem in visit.problems.all())  # prefetched
-        return SyncResult(item.uuid, "duplicate", visit_id=visit.pk, problem_codes=codes)
+        return SyncResult(item.uuid, "duplicate", visit_id=visit.pk, problem_codes=sorted(codes))
     return SyncResult(
         item.uuid,
         "conflict",
@@ -111,8 +133,10 @@ class _BatchContext:
         actor: User,
         items: list[VisitIn],
         indexes: dict[int, QuestionnaireIndex | None] | None = None,
+        follow_up: VisitFollowUp | None = None,
     ) -> None:
         self.actor = actor
+        self.follow_up = follow_up
         self.person: Person | None = Person.objects.filter(user=actor, active=True).first()
         household_ids = {item.household_id for item in items}
         assignments = (
@@ -206,20 +230,10 @@ def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
     ]
     insert_objects(visits)
     answers: list[tuple] = []
-    drafts: list[ProblemDraft] = []
-    owners: list[int] = []  # the index in `pending` of each draft
+    written: list[VisitWritten] = []
     used: dict[int, Questionnaire] = {}
-    for index, (p, visit) in enumerate(zip(pending, visits, strict=True)):
-        household, campaign = p.assignment.household, p.assignment.campaign
-        base = ProblemDraft(
-            campaign=campaign,
-            village=household.village,
-            household=household,
-            cadre=p.assignment.cadre,
-            visit=visit,
-            source=Problem.Source.SURVEY,
-            description="",
-        )
+    for p, visit in zip(pending, visits, strict=True):
+        negative: tuple[tuple[Question, Option], ...] = ()
         if p.checked is not None:
             questionnaire = p.checked.questionnaire
             used[questionnaire.pk] = questionnaire
@@ -228,40 +242,22 @@ def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
                  a.answer_ms)
                 for a in p.checked.answers
             )  # fmt: skip
-            for question, option in p.checked.negative:
-                drafts.append(
-                    replace(
-                        base,
-                        category=option.category or question.category,
-                        description=f"{question.text}　回答：{option.label}",
-                        question=question,
-                        option=option,
-                    )
-                )
-                owners.append(index)
-        for raised in p.item.problems:
-            if raised.text.strip():
-                drafts.append(
-                    replace(
-                        base,
-                        source=Problem.Source.VISIT,
-                        description=raised.text.strip(),
-                        category=raised.category,
-                    )
-                )
-                owners.append(index)
+            negative = tuple(p.checked.negative)
+        written.append(VisitWritten(visit, p.assignment, negative, p.item.problems))
     insert_rows(Answer, ANSWER_COLUMNS, answers)
     for questionnaire in used.values():
         if questionnaire.frozen_at is None:
             questionnaire_freeze(questionnaire=questionnaire)
             questionnaire.frozen_at = now
-    problems = problem_report_many(actor=context.actor, drafts=drafts)
-    codes: list[list[str]] = [[] for _ in pending]
-    for index, problem in zip(owners, problems, strict=True):
-        codes[index].append(problem.code)
+    follow_up = context.follow_up
+    codes = (
+        follow_up.written(actor=context.actor, visits=written)
+        if follow_up is not None
+        else [[] for _ in written]
+    )
     return [
-        SyncResult(p.item.uuid, "created", visit_id=visit.pk, problem_codes=codes[index])
-        for index, (p, visit) in enumerate(zip(pending, visits, strict=True))
+        SyncResult(p.item.uuid, "created", visit_id=visit.pk, problem_codes=visit_codes)
+        for p, visit, visit_codes in zip(pending, visits, codes, strict=True)
     ]
 
 
@@ -270,8 +266,11 @@ def visit_sync(
     actor: User,
     items: list[VisitIn],
     indexes: dict[int, QuestionnaireIndex | None] | None = None,
+    follow_up: VisitFollowUp | None = None,
 ) -> list[SyncResult]:
     """Store a batch of visits from one cadre, each exactly once. See the module docstring.
+    `follow_up` acts on what the new visits raised, in the same transaction; the product's
+    sync (`pingan.ledger.intake.visit_sync`) passes the ledger's.
 
     Every item is checked first. The good ones are then written together in one transaction
     (a handful of bulk statements for the whole batch). If that fails — another request took
@@ -280,13 +279,11 @@ def visit_sync(
     """
     if len(items) > BATCH_LIMIT:
         raise ValueError(f"一次最多提交 {BATCH_LIMIT} 条走访")
-    context = _BatchContext(actor, items, indexes)
+    context = _BatchContext(actor, items, indexes, follow_up)
     stored = {
-        visit.uuid: visit
-        for visit in Visit.objects.filter(uuid__in=[item.uuid for item in items]).prefetch_related(
-            Prefetch("problems", queryset=Problem.objects.only("code", "visit_id"))
-        )
+        visit.uuid: visit for visit in Visit.objects.filter(uuid__in=[item.uuid for item in items])
     }
+    references = _references(context, [visit.pk for visit in stored.values()])
     results: list[SyncResult | None] = [None] * len(items)
     pending: list[_Pending] = []
     seen: dict[uuid_module.UUID, VisitIn] = {}
@@ -301,7 +298,8 @@ def visit_sync(
             continue
         seen[item.uuid] = item
         if item.uuid in stored:
-            results[position] = _previous(stored[item.uuid], item, actor)
+            visit = stored[item.uuid]
+            results[position] = _previous(visit, item, actor, references.get(visit.pk, []))
             continue
         try:
             assignment, checked = _check(item, context)
@@ -329,7 +327,14 @@ def _write_one(pending: _Pending, context: _BatchContext, actor: User) -> SyncRe
         winner = Visit.objects.filter(uuid=pending.item.uuid).first()
         if winner is None:
             raise
-        return _previous(winner, pending.item, actor)
+        codes = _references(context, [winner.pk]).get(winner.pk, [])
+        return _previous(winner, pending.item, actor, codes)
+
+
+def _references(context: _BatchContext, visit_ids: list[int]) -> dict[int, list[str]]:
+    if not visit_ids or context.follow_up is None:
+        return {}
+    return context.follow_up.references(visit_ids=visit_ids)
 
 
 class VacancyConfirmDenied(PermissionError):

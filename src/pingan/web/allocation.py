@@ -30,11 +30,14 @@ from pingan.campaigns.selectors import (
     campaign_current,
     coverage_warning,
     household_filter_coverage,
+    household_group_counts,
+    household_list,
     household_list_with_assignment,
     user_can_allocate,
     village_coverage_annotate,
+    village_list_with_progress,
 )
-from pingan.campaigns.services import (
+from pingan.campaigns.services.allocation import (
     AllocationDenied,
     AllocationError,
     AllocationResult,
@@ -44,13 +47,7 @@ from pingan.campaigns.services import (
     cadre_handover,
 )
 from pingan.regions.models import Region
-from pingan.regions.selectors import (
-    household_group_counts,
-    household_list,
-    village_has_synthetic_data,
-    village_list,
-    village_list_with_progress,
-)
+from pingan.regions.selectors import village_has_synthetic_data, village_list
 from pingan.web.views import AuthenticatedRequest, _breadcrumbs
 
 HOUSEHOLDS_PER_PAGE = 50

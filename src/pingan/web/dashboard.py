@@ -30,7 +30,7 @@ from pingan.accounts.models import User
 from pingan.accounts.selectors import user_scope_path
 from pingan.campaigns.models import LeafletIssue
 from pingan.campaigns.selectors import campaign_current, leaflet_issue_list, leaflet_totals
-from pingan.campaigns.services import (
+from pingan.campaigns.services.leaflets import (
     LeafletIssueError,
     leaflet_issue_record,
     user_can_record_leaflets,

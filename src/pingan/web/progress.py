@@ -3,7 +3,7 @@
 The town and village views (`views.py`) fetch their villages through
 `visits.selectors.village_list_with_visit_progress` (the selector `GET /api/v1/villages` uses,
 so the pages and the API show the same figures) and add what this module builds: the town's
-totals, the rates (一感两度两率, from `surveys.selectors.rate_figures`), the per-cadre table,
+totals, the rates (一感两度两率, from `visits.rates.rate_figures`), the per-cadre table,
 the households to revisit and the vacant visits awaiting confirmation.
 """
 

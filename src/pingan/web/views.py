@@ -34,21 +34,17 @@ from pingan.campaigns.selectors import (
     campaign_current,
     coverage_totals,
     coverage_warning,
+    household_group_counts,
+    household_list,
     phase_list,
+    town_list_with_progress,
     user_can_allocate,
     village_coverage_annotate,
+    village_totals,
 )
 from pingan.core import clock
 from pingan.regions.models import Region
-from pingan.regions.selectors import (
-    household_group_counts,
-    household_list,
-    town_list,
-    town_list_with_progress,
-    village_has_synthetic_data,
-    village_list,
-    village_totals,
-)
+from pingan.regions.selectors import town_list, village_has_synthetic_data, village_list
 from pingan.regions.services import PersonalDataDenied, household_reveal_pii
 from pingan.visits.selectors import village_list_with_visit_progress
 from pingan.web.forms import REVEAL_FIELDS, LoginForm, PasswordChangeForm, RevealForm

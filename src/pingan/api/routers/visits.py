@@ -20,8 +20,9 @@ from pydantic import ValidationError as PydanticValidationError
 from pingan.api.errors import translate_error
 from pingan.api.schemas import ErrorOut
 from pingan.api.security import AuthedRequest
+from pingan.ledger.intake import visit_sync
 from pingan.surveys.answers import AnswerIn
-from pingan.visits.services import BATCH_LIMIT, ProblemIn, SyncResult, VisitIn, visit_sync
+from pingan.visits.services import BATCH_LIMIT, ProblemIn, SyncResult, VisitIn
 
 router = Router(tags=["visits"])
 

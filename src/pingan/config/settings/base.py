@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "pingan.api",
     "pingan.web",
     "pingan.field",
+    # Synthetic data: `pingan demo` and `pingan generate_data` (no product app imports it).
+    "pingan.demo",
     # The task queue (scheduled tick and bulletin, background exports); see task_queue_from_env.
     "huey.contrib.djhuey",
     # django-ninja's Swagger UI assets, served locally (no CDN on town intranets).

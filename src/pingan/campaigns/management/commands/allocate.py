@@ -4,13 +4,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
 from pingan.campaigns.selectors import campaign_current
-from pingan.campaigns.services import (
+from pingan.campaigns.services.allocation import (
     AllocationError,
     AllocationResult,
     allocation_run,
     allocation_run_town,
-    seed_read,
 )
+from pingan.campaigns.services.seed import seed_read
 from pingan.regions.models import Region
 
 

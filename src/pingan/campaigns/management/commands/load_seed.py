@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pingan.campaigns.services import SEED_FILE, SeedError, seed_load
+from pingan.campaigns.services.seed import SEED_FILE, SeedError, seed_load
 
 
 class Command(BaseCommand):

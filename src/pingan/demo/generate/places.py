@@ -14,7 +14,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from pingan.regions.synthetic import SURNAMES
+from pingan.demo.town import SURNAMES
 
 # (code, name, households at city scale, geographic centre (lat, lng)): about 1.95M households
 # in all, from the registered population (谯城区 and 涡阳县 the largest, 利辛县 ~400k).

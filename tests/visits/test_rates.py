@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from pingan.surveys.models import Option
-from pingan.surveys.selectors import rate_figures
 from pingan.surveys.services import questionnaire_load_default
 from pingan.visits.models import Answer, Visit
+from pingan.visits.rates import rate_figures
 from tests.factories import make_campaign, make_household, make_person
 
 D = Decimal

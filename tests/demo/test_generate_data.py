@@ -17,10 +17,10 @@ from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.models import Assignment, Campaign, LeafletIssue, VillageQuota
 from pingan.core import crypto
 from pingan.core.pii import ID_NUMBER, PHONE, normalize_id_number, normalize_phone
+from pingan.demo.generate.people import town_people
+from pingan.demo.generate.places import plan_places
 from pingan.ledger.lifecycle import TRANSITIONS
 from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent, ProblemSerial
-from pingan.regions.generate.people import town_people
-from pingan.regions.generate.places import plan_places
 from pingan.regions.models import Household, Region
 from pingan.visits.models import Answer, Visit
 

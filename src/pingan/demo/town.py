@@ -26,9 +26,9 @@ from pingan.accounts.models import Person, Role, Unit, User
 from pingan.accounts.services import person_create, user_create
 from pingan.campaigns.models import Campaign, VillageQuota
 from pingan.campaigns.selectors import campaign_current
-from pingan.campaigns.services import allocation_run_town
+from pingan.campaigns.services.allocation import allocation_run_town
+from pingan.demo.rosters import cadre_list_xlsx, household_roster_xlsx
 from pingan.regions.importing.households import household_import
-from pingan.regions.importing.writers import cadre_list_xlsx, household_roster_xlsx
 from pingan.regions.models import Household, Region
 from pingan.regions.services import HouseholdData
 
@@ -540,7 +540,7 @@ def demo_leaflets_issue(*, campaign: Campaign) -> int:
     admin through the service. Does nothing once the campaign has any issue; returns how
     many issues it recorded."""
     from pingan.campaigns.models import LeafletIssue
-    from pingan.campaigns.services import leaflet_issue_record
+    from pingan.campaigns.services.leaflets import leaflet_issue_record
     from pingan.core import clock
 
     center = User.objects.filter(role=Role.TOWN_ADMIN, region=campaign.town, is_active=True).first()

@@ -14,11 +14,10 @@ from django.db import connection, connections, transaction
 
 from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.models import Assignment, LeafletIssue, Phase, VillageQuota
-from pingan.campaigns.services import seed_load, seed_read
+from pingan.campaigns.services.seed import seed_load, seed_read
 from pingan.core.bulk import insert_objects
-from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent, ProblemSerial
-from pingan.regions.generate import store
-from pingan.regions.generate.activity import (
+from pingan.demo.generate import store
+from pingan.demo.generate.activity import (
     VISIT_COLUMNS,
     CadreSlice,
     QuestionInfo,
@@ -26,9 +25,9 @@ from pingan.regions.generate.activity import (
     VillageWork,
     visiting_days,
 )
-from pingan.regions.generate.people import TownPeople, town_people
-from pingan.regions.generate.places import PlannedTown, plan_places
-from pingan.regions.generate.problems import (
+from pingan.demo.generate.people import TownPeople, town_people
+from pingan.demo.generate.places import PlannedTown, plan_places
+from pingan.demo.generate.problems import (
     ALERT_COLUMNS,
     EVENT_COLUMNS,
     MANUAL_SHARE,
@@ -38,6 +37,7 @@ from pingan.regions.generate.problems import (
     UnitInfo,
     manual_seeds,
 )
+from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent, ProblemSerial
 from pingan.regions.models import Household
 from pingan.surveys.answers import QuestionnaireIndex
 from pingan.surveys.models import Questionnaire

@@ -4,14 +4,14 @@ import re
 
 from pingan.accounts.models import Unit
 from pingan.core import pii
-from pingan.regions.models import Region
-from pingan.regions.synthetic import (
+from pingan.demo.town import (
     SURNAMES,
     cadre_plan,
     cadres_for,
     chinese_number,
     roster_plan,
 )
+from pingan.regions.models import Region
 
 
 def village(code: str, name: str) -> Region:

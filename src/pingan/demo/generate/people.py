@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from stdnum.cn import ric
 
 from pingan.core.pii import seal_id_number, seal_phone
-from pingan.regions.generate.places import PlannedTown
-from pingan.regions.synthetic import (
+from pingan.demo.generate.places import PlannedTown
+from pingan.demo.town import (
     FEMALE_FIRST,
     FEMALE_SECOND,
     FEMALE_SINGLE,

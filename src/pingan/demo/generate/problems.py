@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pingan.campaigns.models import Campaign
 from pingan.core.clock import SHANGHAI
 from pingan.core.workdays import add_working_days, is_working_day, start_of_day, working_day_back
+from pingan.demo.generate.activity import ProblemSeed
 from pingan.ledger.deadlines import Deadline, deadline_for, due_soon_cutoff
 from pingan.ledger.supervision import CRITICIZE_AFTER_WORKING_DAYS
-from pingan.regions.generate.activity import ProblemSeed
 
 SOURCE_LABELS = {"visit": "走访反映", "survey": "问卷不满意", "manual": "来电来访"}
 MANUAL_SHARE = 0.08

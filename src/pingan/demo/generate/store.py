@@ -16,11 +16,11 @@ from django.db import connection, models
 
 from pingan.accounts.models import Person, Role, Unit, User
 from pingan.campaigns.models import Assignment, Campaign, LeafletIssue, Phase, VillageQuota
-from pingan.campaigns.services import seed_read
+from pingan.campaigns.services.seed import seed_read
 from pingan.core.bulk import insert_objects, insert_rows
 from pingan.core.clock import SHANGHAI
+from pingan.demo.generate.places import PlannedTown
 from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
-from pingan.regions.generate.places import PlannedTown
 from pingan.regions.models import Household, Region
 from pingan.regions.services import region_ensure
 from pingan.visits.models import Answer, Visit

@@ -5,8 +5,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pingan.campaigns.services import SeedError
-from pingan.regions.generate import (
+from pingan.campaigns.services.seed import SeedError
+from pingan.demo.generate import (
     DEFAULT_DAY,
     SCALES,
     GenerateOptions,

@@ -1,4 +1,4 @@
-"""The demo's ledger (`ledger.synthetic`): worked day by day through the real services, it
+"""The demo's ledger (`demo.ledger`): worked day by day through the real services, it
 shows every state at the demo clock, overdue and due-soon problems, extensions, a return and
 a redo, and gives the demo's unit handler and cadre something to do."""
 
@@ -9,11 +9,11 @@ from django.db.models import Count
 
 from pingan.accounts.models import Role
 from pingan.core import clock
+from pingan.demo.ledger import demo_ledger_progress, demo_ledger_summary
 from pingan.ledger import selectors
 from pingan.ledger.deadlines import Colour, colour_q
 from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
 from pingan.ledger.services import problem_report
-from pingan.ledger.synthetic import demo_ledger_progress, demo_ledger_summary
 
 pytestmark = pytest.mark.django_db
 

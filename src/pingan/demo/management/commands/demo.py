@@ -11,18 +11,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.selectors import campaign_current
-from pingan.campaigns.services import seed_read
+from pingan.campaigns.services.seed import seed_read
 from pingan.core.clock import SHANGHAI
-from pingan.ledger.synthetic import demo_ledger_progress, demo_ledger_summary
-from pingan.regions.models import Region
-from pingan.regions.synthetic import (
+from pingan.demo.ledger import demo_ledger_progress, demo_ledger_summary
+from pingan.demo.town import (
     DEFAULT_SEED,
     DemoLogin,
     demo_leaflets_issue,
     demo_logins_ensure,
     synthetic_town_generate,
 )
-from pingan.visits.synthetic import demo_visits_generate
+from pingan.demo.visits import demo_visits_generate
+from pingan.regions.models import Region
 
 # The first day of the notice's visiting phase (走访整改阶段, 10-16 to 11-15).
 VISITING_STARTS = dt.date(2021, 10, 16)

@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from pingan.core.clock import SHANGHAI
-from pingan.visits.synthetic import OPINIONS, RAISED, SATISFACTION, SPREADS
+from pingan.demo.visits import OPINIONS, RAISED, SATISFACTION, SPREADS
 
 RATE_QUESTIONS = ("safety", "sweep", "police", "court", "procuratorate", "justice", "pingan",
                   "aware", "participate", "antifraud")  # fmt: skip

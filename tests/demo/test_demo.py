@@ -11,9 +11,9 @@ from django.db.models import Count, Max, Sum
 from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.models import Assignment, LeafletIssue, VillageQuota
 from pingan.core import clock, crypto, pii
+from pingan.demo.town import DEMO_PASSWORD, cadres_for, demo_logins_ensure
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
-from pingan.regions.synthetic import DEMO_PASSWORD, cadres_for, demo_logins_ensure
 from pingan.visits.models import Visit
 from tests.factories import make_user
 

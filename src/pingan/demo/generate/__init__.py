@@ -18,7 +18,7 @@ flag; generated logins have unusable passwords. Phones and ID numbers pass the s
 as real ones, so a generated mobile number may belong to somebody: never call or text them.
 """
 
-from pingan.regions.generate.run import (
+from pingan.demo.generate.run import (
     DEFAULT_DAY,
     SCALES,
     GenerateOptions,
