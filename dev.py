@@ -6,7 +6,8 @@
 
 Each command makes (or refreshes) the virtual environment in .venv, installing pingan and its
 pinned dependency ranges only when pyproject.toml changed, so running it again is quick.
-Also: `python3 dev.py check` (ruff, ruff format --check, mypy, makemigrations --check) and
+Also: `python3 dev.py check` (ruff, ruff format --check, mypy, lint-imports, makemigrations
+--check) and
 `python3 dev.py pingan ARGS` (any pingan command inside the environment).
 """
 
@@ -74,6 +75,7 @@ def main(argv: list[str]) -> int:
             str(BIN / "ruff"), "format", "--check", "src", "tests", "bench", "dev.py",
         ],
         "mypy": [str(BIN / "mypy")],
+        "lint-imports (layers)": [str(BIN / "lint-imports")],
         "makemigrations --check": [
             str(BIN / "pingan"), "makemigrations", "--check", "--dry-run",
             "--settings", "pingan.config.settings.test",

@@ -32,12 +32,19 @@ def _demo_offset(demo_now: str) -> dt.timedelta:
     return moment - timezone.now()
 
 
+def demo_offset() -> dt.timedelta:
+    """How far the demo clock runs ahead of (or behind) the real one; zero outside the demo.
+    The field page adds it to the phone's clock, so a visit made on the demo site is dated on
+    the demo clock like everything the server writes."""
+    return _demo_offset(getattr(settings, "PINGAN_DEMO_NOW", ""))
+
+
 def now() -> dt.datetime:
     """The current aware datetime (UTC inside; convert with `local()` for display and days)."""
     moment = _at.get()
     if moment is not None:
         return moment
-    return timezone.now() + _demo_offset(getattr(settings, "PINGAN_DEMO_NOW", ""))
+    return timezone.now() + demo_offset()
 
 
 @contextlib.contextmanager

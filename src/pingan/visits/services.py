@@ -1,4 +1,4 @@
-"""Recording visits, exactly once per client uuid (docs/architecture.md, docs/visits.md).
+"""Recording visits, exactly once per client uuid (docs/architecture.md, docs/questionnaire.md).
 
 `visit_sync` takes a batch from a cadre's phone. Each item is handled on its own, inside its
 own savepoint, and gets its own status:

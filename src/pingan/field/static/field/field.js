@@ -65,6 +65,11 @@
       hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
+  /* The phone's clock, moved by the server's demo-clock offset (always 0 outside the demo,
+     so a real visit is dated by the phone itself). */
+  var CLOCK_OFFSET_MS = parseInt(document.body.getAttribute("data-clock-offset-ms"), 10) || 0;
+  function clockNow() { return new Date(Date.now() + CLOCK_OFFSET_MS); }
+
   /* 2021-10-18T09:00:00+08:00: the phone's local time with its offset. */
   function isoLocal(date) {
     function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -211,10 +216,10 @@
   var draft = load(draftKey, null);
   var restored = typed(draft);
   if (!draft) {
-    draft = { uuid: newUuid(), started_at: isoLocal(new Date()), values: {}, problems: [] };
+    draft = { uuid: newUuid(), started_at: isoLocal(clockNow()), values: {}, problems: [] };
   } else if (!restored && !draft.queued) {
     // Opened before but nothing was typed: the visit starts now (same uuid).
-    draft.started_at = isoLocal(new Date());
+    draft.started_at = isoLocal(clockNow());
   }
 
   function setStatus(text, kind) {
@@ -409,7 +414,7 @@
       household_id: config.household_id,
       outcome: current,
       started_at: draft.started_at,
-      ended_at: isoLocal(new Date()),
+      ended_at: isoLocal(clockNow()),
       leaflet_handed: !!form.querySelector("input[name=leaflet_handed]:checked"),
       answers: [],
       problems: [],
