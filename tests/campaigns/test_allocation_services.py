@@ -495,3 +495,35 @@ def test_each_cadre_keeps_one_run_over_several_runs(qiying):
         a.ended_at >= a.started_at for a in Assignment.objects.filter(ended_at__isnull=False)
     )
     assert len(list(itertools.chain(counts))) == 72
+
+
+def test_an_assignment_stored_ahead_of_the_clock_is_reassigned_and_handed_over(qiying):
+    """A database filled before the demo clock was set holds assignments that start after the
+    demo site's "now"; reassigning or handing them over must not break the database's rule
+    (it answered 500 with IntegrityError assignment_ends_after_start)."""
+    later = dt.datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(later, tick=False):
+        allocation_run(campaign=qiying.campaign, village=qiying.village, actor=None)
+    household = Household.objects.filter(village=qiying.village).order_by("pk").first()
+    leaving = qiying.cadres[0]
+    earlier = dt.datetime(2021, 10, 22, 19, 45, tzinfo=SHANGHAI)
+
+    with time_machine.travel(earlier, tick=False):
+        moved = assignment_set(
+            campaign=qiying.campaign, household=household, cadre=leaving, actor=qiying.admin
+        )
+        theirs = Assignment.objects.filter(cadre=leaving, ended_at__isnull=True).count()
+        handed = cadre_handover(
+            campaign=qiying.campaign, cadre=leaving, to_cadre=qiying.cadres[1], actor=qiying.admin
+        )
+
+    ended = Assignment.objects.filter(household=household, ended_at__isnull=False)
+    assert ended.count() == 2  # the allocation's row, then the manual one
+    first = ended.get(source="allocation")
+    assert first.ended_at == first.started_at == later  # ended empty, not before its start
+    assert moved.started_at == earlier
+    assert handed.moved == theirs
+    assert not Assignment.objects.filter(cadre=leaving, ended_at__isnull=True).exists()
+    assert Assignment.objects.get(household=household, ended_at__isnull=True).cadre == (
+        qiying.cadres[1]
+    )

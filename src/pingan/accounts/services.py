@@ -55,6 +55,7 @@ def user_create(
         unit=unit,
         full_name=full_name,
         must_change_password=must_change_password,
+        date_joined=clock.now(),
     )
     if password is None:
         user.set_unusable_password()

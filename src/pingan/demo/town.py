@@ -24,9 +24,12 @@ from stdnum.cn import ric
 from pingan.accounts.importing import cadre_import
 from pingan.accounts.models import Person, Role, Unit, User
 from pingan.accounts.services import person_create, user_create
-from pingan.campaigns.models import Campaign, VillageQuota
+from pingan.campaigns.models import Campaign, LeafletIssue, VillageQuota
 from pingan.campaigns.selectors import campaign_current
 from pingan.campaigns.services.allocation import allocation_run_town
+from pingan.campaigns.services.leaflets import leaflet_issue_record
+from pingan.core import clock
+from pingan.core.clock import SHANGHAI
 from pingan.demo.rosters import cadre_list_xlsx, household_roster_xlsx
 from pingan.regions.importing.households import household_import
 from pingan.regions.models import Household, Region
@@ -530,8 +533,13 @@ def demo_logins_ensure(*, town: Region, password: str = DEMO_PASSWORD) -> list[D
     return logins
 
 
-# The day the village governance directors collect the leaflets at the town center (动员部署).
-LEAFLETS_COLLECTED = dt.datetime(2021, 10, 14, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+# The demo's timeline, inside the notice's mobilization phase (动员部署, 10-10 to 10-15): the
+# town center loads the campaign and imports the rosters and cadre lists, which are then
+# split among the cadres (分片包干); later the village governance directors collect the
+# leaflets at the town center. Everything the demo writes is dated on this timeline, so the
+# demo site's clock (which starts in the visiting phase) never runs behind a stored time.
+ROSTERS_IMPORTED = dt.datetime(2021, 10, 12, 9, 0, tzinfo=SHANGHAI)
+LEAFLETS_COLLECTED = dt.datetime(2021, 10, 14, 9, 30, tzinfo=SHANGHAI)
 
 
 def demo_leaflets_issue(*, campaign: Campaign) -> int:
@@ -539,10 +547,6 @@ def demo_leaflets_issue(*, campaign: Campaign) -> int:
     to a bundle of 50) at the town center during mobilization, recorded by the demo town
     admin through the service. Does nothing once the campaign has any issue; returns how
     many issues it recorded."""
-    from pingan.campaigns.models import LeafletIssue
-    from pingan.campaigns.services.leaflets import leaflet_issue_record
-    from pingan.core import clock
-
     center = User.objects.filter(role=Role.TOWN_ADMIN, region=campaign.town, is_active=True).first()
     if center is None or LeafletIssue.objects.filter(campaign=campaign).exists():
         return 0

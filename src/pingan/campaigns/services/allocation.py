@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
 
 from pingan.accounts.models import Person, User
 from pingan.campaigns.allocation import allocate, household_order
@@ -144,9 +146,13 @@ def _village_lock(village: Region) -> None:
 
 
 def _end(pks: list[int], now: dt.datetime) -> None:
+    """End assignments at `now`, or at their start if that is later: a row stored by a clock
+    ahead of this one (a database filled before the demo clock was set) ends empty rather
+    than breaking the rule that an assignment never ends before it starts."""
     for start in range(0, len(pks), 500):
         Assignment.objects.filter(pk__in=pks[start : start + 500]).update(
-            ended_at=now, updated_at=now
+            ended_at=Greatest(Value(now, output_field=DateTimeField()), F("started_at")),
+            updated_at=now,
         )
 
 

@@ -12,10 +12,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.selectors import campaign_current
 from pingan.campaigns.services.seed import seed_read
+from pingan.core import clock
 from pingan.core.clock import SHANGHAI
 from pingan.demo.ledger import demo_ledger_progress, demo_ledger_summary
 from pingan.demo.town import (
     DEFAULT_SEED,
+    ROSTERS_IMPORTED,
     DemoLogin,
     demo_leaflets_issue,
     demo_logins_ensure,
@@ -93,27 +95,30 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0, stdout=out, stderr=self.stderr)
         out.write("数据库结构已就绪。")
 
-        out.write(self.style.MIGRATE_HEADING("[2/6] 载入种子数据"))
-        call_command("load_seed", stdout=out, stderr=self.stderr)
-        town = Region.objects.get(code=seed_read().town.code)
+        # The seed, the rosters, the allocation and the logins are written on the demo's
+        # timeline (the mobilization phase), like the visits and the ledger after them.
+        with clock.at(ROSTERS_IMPORTED):
+            out.write(self.style.MIGRATE_HEADING("[2/6] 载入种子数据"))
+            call_command("load_seed", stdout=out, stderr=self.stderr)
+            town = Region.objects.get(code=seed_read().town.code)
 
-        out.write(self.style.MIGRATE_HEADING("[3/6] 合成名册、干部与分片包干"))
-        step = time.monotonic()
-        result = synthetic_town_generate(town=town, seed=options["seed"])
-        elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if result.created else ""
-        out.write(
-            (self.style.SUCCESS if result.created else self.style.HTTP_INFO)(
-                result.message + elapsed
+            out.write(self.style.MIGRATE_HEADING("[3/6] 合成名册、干部与分片包干"))
+            step = time.monotonic()
+            result = synthetic_town_generate(town=town, seed=options["seed"])
+            elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if result.created else ""
+            out.write(
+                (self.style.SUCCESS if result.created else self.style.HTTP_INFO)(
+                    result.message + elapsed
+                )
             )
-        )
 
-        out.write(self.style.MIGRATE_HEADING("[4/6] 演示账号"))
-        try:
-            logins = demo_logins_ensure(town=town)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
-        for line in login_table(logins):
-            out.write("  " + line)
+            out.write(self.style.MIGRATE_HEADING("[4/6] 演示账号"))
+            try:
+                logins = demo_logins_ensure(town=town)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            for line in login_table(logins):
+                out.write("  " + line)
 
         out.write(self.style.MIGRATE_HEADING("[5/6] 合成走访记录"))
         step = time.monotonic()
