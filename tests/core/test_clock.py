@@ -36,3 +36,21 @@ def test_without_demo_now_the_clock_is_real_time(settings):
     settings.PINGAN_DEMO_NOW = ""
     with time_machine.travel(dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC), tick=False):
         assert clock.now() == dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+def test_a_pinned_demo_clock_is_the_same_in_every_process_and_runs_on(settings):
+    """`<demo moment>@<real moment>`: a process that asks first, and one that asks an hour
+    later (the task worker, a restarted site), read the same demo time."""
+    settings.PINGAN_DEMO_NOW = clock.demo_clock_value(
+        dt.datetime(2021, 10, 22, 19, 45, tzinfo=clock.SHANGHAI),
+        real=dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC),
+    )
+    assert settings.PINGAN_DEMO_NOW == "2021-10-22T19:45:00+08:00@2026-11-28T12:00:00+00:00"
+    assert clock.demo_clock_moment(settings.PINGAN_DEMO_NOW) == dt.datetime(
+        2021, 10, 22, 19, 45, tzinfo=clock.SHANGHAI
+    )
+    with time_machine.travel(dt.datetime(2026, 11, 28, 13, 0, tzinfo=dt.UTC), tick=False):
+        clock._demo_offset.cache_clear()
+        assert clock.now() == dt.datetime(2021, 10, 22, 20, 45, tzinfo=clock.SHANGHAI)
+        assert clock.demo_offset() == clock.now() - dt.datetime(2026, 11, 28, 13, 0, tzinfo=dt.UTC)
+    clock._demo_offset.cache_clear()

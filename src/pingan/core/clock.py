@@ -3,8 +3,11 @@
 Two deliberate ways to move it, both outside production:
 - `at(moment)`: a block of code runs as if it were `moment` (the demo uses it to record
   each synthetic day's visits on that day);
-- `settings.PINGAN_DEMO_NOW`: the demo server runs as if the process had started at that
-  moment, with time flowing on from there, so a 2021 campaign can be shown "in progress".
+- `settings.PINGAN_DEMO_NOW`: the demo site runs on a demo clock, so a 2021 campaign can be
+  shown "in progress". `"<demo moment>@<real moment>"` says the demo moment corresponds to
+  that real moment: every process (the site, its task worker, a shell) then reads the same
+  clock, and time flows on across restarts. A bare `"<demo moment>"` starts the clock at
+  that moment when the process first asks for the time.
 """
 
 import contextlib
@@ -22,14 +25,31 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _at: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("pingan_at", default=None)
 
 
+def _aware(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+
+
 @functools.lru_cache(maxsize=4)
 def _demo_offset(demo_now: str) -> dt.timedelta:
     if not demo_now:
         return dt.timedelta(0)
-    moment = dt.datetime.fromisoformat(demo_now)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SHANGHAI)
-    return moment - timezone.now()
+    moment, _, anchor = demo_now.partition("@")
+    return _aware(moment) - (_aware(anchor) if anchor.strip() else timezone.now())
+
+
+def demo_clock_value(moment: dt.datetime, *, real: dt.datetime | None = None) -> str:
+    """The `PINGAN_DEMO_NOW` value that sets the demo clock to `moment` at the real moment
+    `real` (default: now), for every process that reads it."""
+    return f"{moment.isoformat()}@{(real or timezone.now()).isoformat()}"
+
+
+def demo_clock_moment(value: str) -> dt.datetime | None:
+    """The demo moment a `PINGAN_DEMO_NOW` value starts from; None if unset or unreadable."""
+    try:
+        return _aware(value.partition("@")[0]) if value.strip() else None
+    except ValueError:
+        return None
 
 
 def demo_offset() -> dt.timedelta:

@@ -149,9 +149,20 @@ class Command(BaseCommand):
             elapsed = f"（用时 {time.monotonic() - step:.1f} 秒）" if ledger.created else ""
             out.write(ledger.message + elapsed)
             out.write(demo_ledger_summary(campaign=campaign, now=demo_now))
-        (Path(settings.PINGAN_HOME) / "demo-clock").write_text(demo_now.isoformat())
-        settings.PINGAN_DEMO_NOW = demo_now.isoformat()
-        out.write(f"演示时钟：网站按 {demo_now:%Y-%m-%d %H:%M}（北京时间）起运行，时间照常流逝。")
+        # One demo clock for every process (the site, its task worker, a shell): the demo
+        # moment is pinned to the real moment the data was built, and a re-run on the same
+        # data keeps the pin, so the clock never runs back behind what was written on it.
+        clock_file = Path(settings.PINGAN_HOME) / "demo-clock"
+        kept = clock_file.read_text().strip() if clock_file.exists() else ""
+        fresh = result.created or (campaign is not None and visits.created)
+        if fresh or "@" not in kept or clock.demo_clock_moment(kept) != demo_now:
+            kept = clock.demo_clock_value(demo_now)
+        clock_file.write_text(kept)
+        settings.PINGAN_DEMO_NOW = kept
+        out.write(
+            f"演示时钟：从 {demo_now:%Y-%m-%d %H:%M}（北京时间）起照常流逝，"
+            f"网站现在是 {clock.local():%Y-%m-%d %H:%M}；删除 var 文件夹可重新开始。"
+        )
 
         out.write("")
         out.write(
