@@ -524,6 +524,7 @@ def test_an_assignment_stored_ahead_of_the_clock_is_reassigned_and_handed_over(q
     assert moved.started_at == earlier
     assert handed.moved == theirs
     assert not Assignment.objects.filter(cadre=leaving, ended_at__isnull=True).exists()
-    assert Assignment.objects.get(household=household, ended_at__isnull=True).cadre == (
-        qiying.cadres[1]
+    assert (
+        Assignment.objects.get(household=household, ended_at__isnull=True).cadre
+        == (qiying.cadres[1])
     )
