@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import Max
 from django.test import Client
@@ -20,6 +21,7 @@ from pingan.core import clock
 from pingan.demo.town import DEMO_PASSWORD
 from pingan.ledger.models import ProblemEvent
 from pingan.regions.models import Household, ImportBatch, Region
+from pingan.reports.models import ExportJob
 from pingan.visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -62,8 +64,9 @@ def check_nothing_is_dated_after_the_clock() -> None:
     }
     assert all(at is not None for at in stored.values()), stored
     assert {what: at for what, at in stored.items() if at > now} == {}
-    # The rosters were imported and split in the mobilization phase (10-10 to 10-15).
-    assert clock.local(stored["import records"]).date() == dt.date(2021, 10, 12)
+    # The demo's own rosters were imported and split in the mobilization phase (10-10..10-15).
+    demo_imports = ImportBatch.objects.filter(actor__isnull=True).values_list("created_at")
+    assert {clock.local(at).date() for (at,) in demo_imports} == {dt.date(2021, 10, 12)}
 
 
 def check_a_visit_synced_there_is_stored_and_counted_on_the_demo_day(demo: Region) -> None:
@@ -147,10 +150,35 @@ def check_reassigning_and_handing_over(demo: Region, username: str) -> None:
     assert f"{leaving.name}已离岗，{theirs} 户已交接。" in page.content.decode()
 
 
-def test_the_demo_site_writes_on_its_clock_and_its_allocation_pages_work(demo):
+def check_an_import_and_an_export_are_dated_on_the_demo_day(demo: Region, on_commit) -> None:
+    admin = signed_in("village_admin")
+    roster = "户主姓名,组,家庭住址\n张新来,1,七营村一组新建1号\n".encode()
+    imported = admin.post(
+        "/imports/households/",
+        {"file": SimpleUploadedFile("新增住户.csv", roster), "village": demo.pk},
+    )
+    assert imported.status_code == 302, imported.content.decode()[:500]
+    batch = ImportBatch.objects.order_by("-pk").first()
+    assert (batch.created_count, clock.local(batch.created_at).date()) == (1, DEMO_DAY)
+    center = signed_in("town_admin")
+    with on_commit(execute=True):  # the job is queued once the request commits
+        asked = center.post("/exports/", {"village_id": demo.pk})
+    assert asked.status_code == 302
+    job = ExportJob.objects.get()  # run at once: the test settings' task queue is immediate
+    assert job.status == ExportJob.Status.DONE
+    assert {clock.local(job.created_at).date(), clock.local(job.finished_at).date()} == {DEMO_DAY}
+    assert job.created_at <= job.finished_at <= clock.now()
+
+
+def test_the_demo_site_writes_on_its_clock_and_its_allocation_pages_work(
+    demo, django_capture_on_commit_callbacks
+):
     """One demo build (about half a minute) for every check."""
     check_nothing_is_dated_after_the_clock()
     check_a_visit_synced_there_is_stored_and_counted_on_the_demo_day(demo)
     check_reassigning_and_handing_over(demo, "village_admin")
     check_reassigning_and_handing_over(demo, "town_admin")
+    check_an_import_and_an_export_are_dated_on_the_demo_day(
+        demo, django_capture_on_commit_callbacks
+    )
     check_nothing_is_dated_after_the_clock()
