@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 
 from pingan.accounts.models import Person, Role, Unit, User
 from pingan.campaigns.models import Assignment, Campaign
@@ -17,6 +18,16 @@ from tests.factories import (
     make_person,
     make_user,
 )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts from an empty cache: what one test cached (the banner's "does the
+    site hold synthetic data", pingan.web.synthetic) never changes another's pages or query
+    counts."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @dataclass

@@ -249,14 +249,16 @@ def test_synthetic_banner(world, login, synthetic, shown):
         assert ("演示数据（合成）— 非真实群众信息" in html) is shown, url
 
 
-def test_synthetic_banner_follows_the_page_scope(world, login):
+def test_synthetic_banner_is_about_the_site_not_the_page(world, login):
+    """Synthetic data anywhere on the site: every page says so, even a village without any
+    (tests/web/test_banner_everywhere.py walks every page)."""
     make_household(world.xinqiao, synthetic=True)
     html = (
-        login(world.users[Role.TOWN_ADMIN])
+        login(world.users[Role.VILLAGE_ADMIN])
         .get(reverse("web:village", args=[world.qiying.pk]))
         .content.decode()
     )
-    assert "演示数据（合成）" not in html
+    assert "演示数据（合成）" in html
 
 
 def test_header_shows_name_role_and_scope(world, login):

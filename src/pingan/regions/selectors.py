@@ -47,11 +47,13 @@ def town_for_user(*, user: User) -> Region | None:
     return region
 
 
-def village_has_synthetic_data(*, village_ids: QuerySet | list) -> bool:
-    return (
-        Household.objects.filter(village__in=village_ids, synthetic=True).exists()
-        or Person.objects.filter(visit_village__in=village_ids, synthetic=True).exists()
-    )
+def site_has_synthetic_data() -> bool:
+    """Whether the site holds synthetic data (households or people that `pingan demo` or
+    `pingan generate_data` made), in one query that stops at the first such row. Every page
+    says so (the layout's banner, through `pingan.web.synthetic`, which caches this)."""
+    households = Household.objects.filter(synthetic=True).values("pk")
+    people = Person.objects.filter(synthetic=True).values("pk")
+    return households.union(people, all=True).exists()
 
 
 def roster_counts(village_field: str) -> dict[str, Coalesce]:

@@ -47,7 +47,7 @@ from pingan.campaigns.services.allocation import (
     cadre_handover,
 )
 from pingan.regions.models import Region
-from pingan.regions.selectors import village_has_synthetic_data, village_list
+from pingan.regions.selectors import village_list
 from pingan.web.views import AuthenticatedRequest, _breadcrumbs
 
 HOUSEHOLDS_PER_PAGE = 50
@@ -191,7 +191,6 @@ def allocation(request: AuthenticatedRequest, village_id: int) -> HttpResponse:
         "filtered_cadre": cadre,
         "back": request.GET.urlencode(),
         "page": page,
-        "synthetic": village_has_synthetic_data(village_ids=[region.pk]),
     }
     return render(request, "web/allocation/village.html", context)
 

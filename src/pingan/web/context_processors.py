@@ -3,9 +3,17 @@
 from django.http import HttpRequest
 
 from pingan.core import clock
+from pingan.web.synthetic import site_is_synthetic
 
 
 def site(request: HttpRequest) -> dict[str, object]:
     """`demo_clock_offset_ms`: the demo clock's lead over the real one (0 outside the demo);
-    the field page dates visits with it (see `clock.demo_offset`)."""
-    return {"demo_clock_offset_ms": int(clock.demo_offset().total_seconds() * 1000)}
+    the field page dates visits with it (see `clock.demo_offset`).
+
+    `site_synthetic`: whether the site holds synthetic data, for the banner of both layouts
+    (web and field). Passed as the function, which the template calls when it reads it, so a
+    fragment rendered without the layout asks nothing (see `pingan.web.synthetic`)."""
+    return {
+        "demo_clock_offset_ms": int(clock.demo_offset().total_seconds() * 1000),
+        "site_synthetic": site_is_synthetic,
+    }

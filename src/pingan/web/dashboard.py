@@ -39,7 +39,7 @@ from pingan.core import clock
 from pingan.ledger.deadlines import Colour
 from pingan.ledger.selectors import ProblemFilters, problem_colour_counts
 from pingan.regions.models import Region
-from pingan.regions.selectors import town_list, village_has_synthetic_data, village_list
+from pingan.regions.selectors import town_list, village_list
 from pingan.reports.render import COLUMNS, FLAG, RENDERERS, column_text, table_rows
 from pingan.reports.selectors import (
     BulletinView,
@@ -287,7 +287,6 @@ def bulletin(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
     url = reverse("web:bulletin", args=[town.pk])
     # the day's published versions (none to look for while the page shows live figures)
     versions = list(bulletin_list(user=user).filter(town=town, date=day)) if view.published else []
-    village_ids = [row["village_id"] for row in figures.get("villages") or []]
     context = {
         "town": town,
         "breadcrumbs": _breadcrumbs(user=user, region=town),
@@ -310,7 +309,6 @@ def bulletin(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
         "can_publish": user_can_publish_bulletin(user=user, town=town),
         "leaflets_url": reverse("web:leaflets", args=[town.pk]) if _in_scope(user, town) else "",
         "town_url": reverse("web:town", args=[town.pk]) if _in_scope(user, town) else "",
-        "synthetic": bool(village_ids) and village_has_synthetic_data(village_ids=village_ids),
     }
     return render(request, "web/dashboard/bulletin.html", context)
 

@@ -4,6 +4,8 @@ Anything outside the user's subtree is fetched with `get_object_or_404` on a sco
 queryset, so it is "not found" (404) and its existence is never revealed.
 """
 
+import functools
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -17,8 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_POST, require_safe
 
 from pingan.accounts.models import Role, User
 from pingan.accounts.selectors import (
@@ -44,7 +46,7 @@ from pingan.campaigns.selectors import (
 )
 from pingan.core import clock
 from pingan.regions.models import Region
-from pingan.regions.selectors import town_list, village_has_synthetic_data, village_list
+from pingan.regions.selectors import town_list
 from pingan.regions.services import PersonalDataDenied, household_reveal_pii
 from pingan.visits.selectors import village_list_with_visit_progress
 from pingan.web.forms import REVEAL_FIELDS, LoginForm, PasswordChangeForm, RevealForm
@@ -63,6 +65,7 @@ LANDING_PAGE: dict[str, str] = {
 # Landing pages that take no region argument.
 LANDING_WITHOUT_REGION = frozenset({"field:households", "web:ledger_inbox"})
 REVEAL_PURPOSE = "后台住户列表查看"
+FAVICON = Path(__file__).resolve().parent / "static" / "web" / "favicon.ico"
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -114,12 +117,10 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 def county(request: AuthenticatedRequest, county_id: int) -> HttpResponse:
     user = request.user
     region = get_object_or_404(region_list(user=user).filter(kind=Region.Kind.COUNTY), pk=county_id)
-    villages = village_list(user=user).filter(parent__parent=region)
     context = {
         "region": region,
         "breadcrumbs": _breadcrumbs(user=user, region=region),
         "towns": town_list_with_progress(user=user, county=region),
-        "synthetic": village_has_synthetic_data(village_ids=villages.values("pk")),
     }
     return render(request, "web/towns.html", context)
 
@@ -141,7 +142,6 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
         "villages": villages,
         "totals": village_totals(villages=villages, campaign=campaign),
         "coverage": coverage_totals(villages=villages, campaign=campaign),
-        "synthetic": village_has_synthetic_data(village_ids=villages.values("pk")),
         # 走访进度: totals and rates (web/progress.py).
         **town_progress_context(villages=villages, campaign=campaign, today=today),
     }
@@ -182,7 +182,6 @@ def village(request: AuthenticatedRequest, village_id: int) -> HttpResponse:
         "allocation_url": reverse("web:allocation", args=[region.pk]) if can_allocate else "",
         "is_cadre": user.role == Role.CADRE,
         "can_reveal": user_can_reveal_personal_data(user),
-        "synthetic": village_has_synthetic_data(village_ids=[region.pk]),
         # 走访进度: figures, rates, per-cadre progress (`cadres`, annotated further),
         # households to revisit, vacancies to confirm (web/progress.py).
         **village_progress_context(
@@ -223,3 +222,16 @@ def household_reveal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "value": value,
     }
     return render(request, "web/household_reveal.html", context)
+
+
+@functools.cache
+def _favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()
+
+
+@require_safe
+@cache_control(public=True, max_age=7 * 24 * 3600)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for by themselves: 安 on pingan's red (the layouts
+    also link it and its SVG, web/favicon.svg)."""
+    return HttpResponse(_favicon_bytes(), content_type="image/x-icon")

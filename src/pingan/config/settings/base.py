@@ -163,6 +163,8 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 CSRF_COOKIE_HTTPONLY = True
+# A form sent from a stale page: a Chinese 403 in the site's layout, not Django's page.
+CSRF_FAILURE_VIEW = "pingan.web.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 
 # Personal data: the master key for phone and ID numbers (see pingan.core.crypto).
@@ -174,14 +176,32 @@ PINGAN_SITE_TITLE = _("千家万户访平安")
 PINGAN_BULLETIN_TIME = os.environ.get("PINGAN_BULLETIN_TIME", "18:00")
 # Outbound text messages: a class with send(*, phone, text); the default only logs.
 PINGAN_SMS_GATEWAY = os.environ.get("PINGAN_SMS_GATEWAY", "pingan.core.sms.LogSmsGateway")
-# Demo only (dev settings): run as if the process had started at this moment (see core.clock).
+# Demo only (dev settings): the demo clock, "<demo moment>@<real moment>" (see core.clock).
 PINGAN_DEMO_NOW = ""
 
+# One line per event, on stderr, through one handler on the root logger. Django's own
+# defaults (DEFAULT_LOGGING) give the `django` logger a console handler of its own (active
+# with DEBUG) and mail_admins: both replaced by none, so its records reach the root's handler
+# once. huey's worker adds a handler to the `huey` logger unless it has one: it gets ours and
+# stops there. A 4xx is one plain line (no traceback); a 500 keeps its traceback, once.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "client_errors_without_traceback": {"()": "pingan.core.logs.ClientErrorsWithoutTraceback"}
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"pingan": {"level": "INFO", "propagate": True}},
+    "loggers": {
+        "pingan": {"level": "INFO", "propagate": True},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
