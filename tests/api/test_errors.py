@@ -1,4 +1,4 @@
-"""Every error answers `{"detail": "<Chinese>", "errors": [...]}` (DESIGN §8)."""
+"""Every error answers `{"detail": "<Chinese>", "errors": [...]}` (docs/operations.md)."""
 
 import re
 

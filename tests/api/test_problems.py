@@ -140,7 +140,7 @@ def test_an_item_shows_the_problem_with_the_household_masked(world, field, ledge
     assert "events" not in item
 
 
-# What each role may do, state by state (DESIGN §4): the buttons a client shows.
+# What each role may do, state by state (docs/ledger.md): the buttons a client shows.
 ACTIONS = [
     ("reported", Role.TOWN_ADMIN, ["accept", "reject"]),
     ("reported", Role.LEADER, []),

@@ -1,6 +1,6 @@
 """The whole transition table: every action, from every state, by every role.
 
-The expected outcomes below are written out by hand from DESIGN §4 and issue 5, not read from
+The expected outcomes below are written out by hand from docs/ledger.md and issue 5, not read from
 `ledger.lifecycle.TRANSITIONS`, so a wrong row in the table fails here.
 """
 

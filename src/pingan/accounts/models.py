@@ -10,7 +10,7 @@ from pingan.regions.models import Region
 
 
 class Role(models.TextChoices):
-    """The roles of DESIGN §1. Each user holds one, scoped to a place in the region tree."""
+    """The roles of docs/architecture.md. Each user holds one, scoped to a place in the region tree."""
 
     TOWN_ADMIN = "town_admin", "镇综治中心"
     LEADER = "leader", "领导小组"

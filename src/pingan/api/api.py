@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1/ (DESIGN §8): OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+"""The JSON API under /api/v1/ (docs/operations.md): OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
 Handlers are thin: a schema validates the input, one selector or service does the work, and
 `pingan.api.errors` turns every failure into `{"detail": ..., "errors": [...]}`.

@@ -1,4 +1,4 @@
-"""Every API error in DESIGN §8's shape: `{"detail": "<Chinese>", "errors": [...]}`.
+"""Every API error in docs/operations.md's shape: `{"detail": "<Chinese>", "errors": [...]}`.
 
 401 not signed in, 403 the role may not, 404 unknown or outside the caller's scope (the same
 answer for both, so existence is not revealed), 409 conflict, 422 invalid input. A 5xx is
@@ -143,7 +143,7 @@ def _on_authentication_error(
 
 def _on_http_error(request: HttpRequest, exc: HttpError, api: "NinjaAPI") -> HttpResponse:
     if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
-        # A body that is not JSON is invalid input like any other (DESIGN §8: 422).
+        # A body that is not JSON is invalid input like any other (docs/operations.md: 422).
         error = {"loc": ["body"], "msg": "不是有效的 JSON", "type": "json_invalid"}
         return error_response(api, request, 422, INVALID_INPUT, [error])
     response = error_response(
@@ -178,7 +178,7 @@ def _on_unexpected(request: HttpRequest, exc: Exception, api: "NinjaAPI") -> Htt
 
 
 def install_exception_handlers(api: "NinjaAPI") -> None:
-    """Replace django-ninja's handlers (English, varying shapes) with DESIGN §8's."""
+    """Replace django-ninja's handlers (English, varying shapes) with docs/operations.md's."""
     handlers: dict[type[Exception], Callable[..., HttpResponse]] = {
         ValidationError: _on_validation_error,
         AuthenticationError: _on_authentication_error,

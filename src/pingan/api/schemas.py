@@ -14,7 +14,7 @@ class ErrorItem(Schema):
 
 
 class ErrorOut(Schema):
-    """Every error answer (DESIGN §8): a Chinese `detail` and, for invalid input, the fields."""
+    """Every error answer (docs/operations.md): a Chinese `detail` and, for invalid input, the fields."""
 
     detail: str
     errors: list[ErrorItem]

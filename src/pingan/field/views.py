@@ -1,4 +1,4 @@
-"""The cadre's mobile pages (DESIGN §6 `field`). Thin: scoped selectors in, templates out.
+"""The cadre's mobile pages (docs/architecture.md `field`). Thin: scoped selectors in, templates out.
 
 The pages are the cadre's tool: any other role gets 403 (they have the back office), and a
 household outside the cadre's slice (分片包干) is 404, so its existence is not revealed.

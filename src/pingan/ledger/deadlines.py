@@ -1,4 +1,4 @@
-"""Deadlines and colours (DESIGN §4).
+"""Deadlines and colours (docs/ledger.md).
 
 A deadline is the end (23:59:59 Asia/Shanghai) of the Nth working day after the dispatch
 day; the dispatch day itself never counts. N is the campaign's `general_days` or

@@ -88,7 +88,7 @@ HEADER: tuple[str, ...] = tuple(column.label for column in COLUMNS)
 CHANGE_COLUMN = Column("本期变化", 10)
 CHANGE_NEW, CHANGE_STATUS, CHANGE_PROGRESS = "新增", "状态变更", "有新进展"
 
-# Fills of the 状态 cell, as the pages colour the rows (DESIGN §4).
+# Fills of the 状态 cell, as the pages colour the rows (docs/ledger.md).
 COLOUR_FILLS: dict[str, str] = {
     Colour.RED: "FFC7CE",
     Colour.YELLOW: "FFEB9C",
@@ -403,7 +403,7 @@ def _window(
 def ledger_report_write(
     *, town: Region, date: dt.date, out_dir: str | os.PathLike[str] | None = None
 ) -> LedgerReport:
-    """The daily ledger report of `town` for `date` (DESIGN §2: compiled daily and reported to
+    """The daily ledger report of `town` for `date` (docs/architecture.md: compiled daily and reported to
     the county): the problems new or changed since the previous report, up to the end of
     `date` (Asia/Shanghai) or now if earlier. Writes the workbook to `out_dir` and records
     the LedgerReport; running it again for the same date rewrites the same report."""

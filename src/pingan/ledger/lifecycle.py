@@ -1,4 +1,4 @@
-"""The problem lifecycle (DESIGN §4) as one explicit table: every action, the state it starts
+"""The problem lifecycle (docs/ledger.md) as one explicit table: every action, the state it starts
 from, the state it leads to, and the roles that may take it.
 
 Services (`ledger.services.problem_act`), pages, the API and the tests all read this table;

@@ -1,4 +1,4 @@
-"""Reads of the ledger, scoped once here for every role (DESIGN §1):
+"""Reads of the ledger, scoped once here for every role (docs/architecture.md):
 
 - town admin, leader, county viewer: every problem in their region subtree;
 - village admin: the problems of their village;

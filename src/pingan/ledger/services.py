@@ -115,7 +115,7 @@ def problem_report_many(*, actor: User, drafts: list[ProblemDraft]) -> list[Prob
     return problems
 
 
-# --- The lifecycle: one service call per action (DESIGN §4, `ledger.lifecycle`) ----------
+# --- The lifecycle: one service call per action (docs/ledger.md, `ledger.lifecycle`) ----------
 
 
 @dataclass(frozen=True)

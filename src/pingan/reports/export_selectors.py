@@ -15,7 +15,7 @@ from pingan.reports.models import ExportJob
 from pingan.visits.models import Visit
 from pingan.visits.selectors import day_bounds, visit_done_at
 
-# Who may export the visits of their scope: the roster readers (DESIGN §1). A cadre sees only
+# Who may export the visits of their scope: the roster readers (docs/architecture.md). A cadre sees only
 # their own households and a unit handler never sees the roster.
 VISIT_EXPORT_ROLES = frozenset(
     {Role.TOWN_ADMIN, Role.LEADER, Role.VILLAGE_ADMIN, Role.COUNTY_VIEWER}

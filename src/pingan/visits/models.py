@@ -22,7 +22,7 @@ class Visit(models.Model):
         NOT_HOME = "not_home", "不在家"
         VACANT = "vacant", "空挂户"
 
-    # Outcomes that make a household reached (DESIGN §3); not_home must be revisited, and
+    # Outcomes that make a household reached (docs/architecture.md); not_home must be revisited, and
     # vacant leaves the denominator once the village admin confirms it.
     COUNTING = (Outcome.COMPLETED, Outcome.PHONE, Outcome.REFUSED)
 
@@ -52,7 +52,7 @@ class Visit(models.Model):
     leaflet_handed = models.BooleanField("已发放宣传资料", default=False)
     opinion = models.TextField("群众意见建议", blank=True, default="")
     note = models.TextField("备注", blank=True, default="")
-    # Paradata, for integrity checks (DESIGN §7).
+    # Paradata, for integrity checks (docs/architecture.md).
     started_at = models.DateTimeField("开始时间（设备）")
     ended_at = models.DateTimeField("结束时间（设备）")
     received_at = models.DateTimeField("接收时间（服务器）", default=clock.now, db_index=True)
@@ -62,7 +62,7 @@ class Visit(models.Model):
     mock_location = models.BooleanField("模拟定位", null=True, blank=True)
     device_id = models.CharField("设备标识", max_length=100, blank=True, default="")
     app_version = models.CharField("应用版本", max_length=40, blank=True, default="")
-    # Vacant visits count only after the village admin confirms (DESIGN §3).
+    # Vacant visits count only after the village admin confirms (docs/architecture.md).
     vacancy_confirmed_at = models.DateTimeField("空挂户确认时间", null=True, blank=True)
     vacancy_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

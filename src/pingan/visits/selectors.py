@@ -83,7 +83,7 @@ def household_ids_unassigned_since(
 # per cadre and per town. Every count is SQL (correlated subqueries, so nothing fans out); the
 # ratios are exact Decimal divisions of those integers, done by `progress_ratio` only.
 #
-# Definitions (DESIGN §3):
+# Definitions (docs/architecture.md):
 # - reached: a household with a counting visit (completed, phone, refused) in the campaign;
 #   households are counted, not visits. `reached_by_phone`: reached, but never in person.
 # - reached today: households whose *first* counting visit was done today (Asia/Shanghai), so
@@ -360,7 +360,7 @@ def visit_list_vacancy_to_confirm(
 
 
 def user_can_confirm_vacancy(*, user: User, village: Region) -> bool:
-    """The village's own admin, or the town center of its town (DESIGN §3)."""
+    """The village's own admin, or the town center of its town (docs/architecture.md)."""
     if not user.is_authenticated or not user.is_active or user.region_id is None:
         return False
     if user.role == Role.TOWN_ADMIN:

@@ -347,7 +347,7 @@ class VacancyConfirmDenied(PermissionError):
 
 @transaction.atomic
 def visit_vacancy_confirm(*, visit: Visit, actor: User) -> Visit:
-    """The village admin confirms a vacant household: it leaves the denominator (DESIGN §3).
+    """The village admin confirms a vacant household: it leaves the denominator (docs/architecture.md).
     Only the admin of the household's village or the town center of its town may; anyone
     else gets VacancyConfirmDenied."""
     visit = (

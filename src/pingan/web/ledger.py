@@ -1,4 +1,4 @@
-"""The ledger pages (不满意问题台账, DESIGN §4): the list with its filters and colours, one
+"""The ledger pages (不满意问题台账, docs/ledger.md): the list with its filters and colours, one
 problem with its history and the actions the user may take, the unit's and the leader's
 to-do lists, manual entry (来电来访), and the in-app inbox (站内消息).
 

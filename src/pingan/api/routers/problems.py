@@ -1,6 +1,6 @@
-"""The problem ledger (台账, DESIGN §4): list and detail in the caller's scope, reporting by hand,
+"""The problem ledger (台账, docs/ledger.md): list and detail in the caller's scope, reporting by hand,
 and every lifecycle action (`POST /problems/{id}/actions`), each one call to a selector or to
-`ledger.services`. Refusals come back as DESIGN §8 errors (`api.errors`): 403 the role may not,
+`ledger.services`. Refusals come back as docs/operations.md errors (`api.errors`): 403 the role may not,
 404 outside the scope, 409 a stale `version`, 422 not allowed from the current state."""
 
 import datetime as dt

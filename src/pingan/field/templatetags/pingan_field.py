@@ -9,5 +9,5 @@ register = template.Library()
 
 @register.filter
 def masked_name(value: str) -> str:
-    """张*: a resident's name as the field pages show it (DESIGN §6)."""
+    """张*: a resident's name as the field pages show it (docs/architecture.md)."""
     return mask_name(value or "")
