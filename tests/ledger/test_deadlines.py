@@ -42,6 +42,29 @@ def test_dispatched_late_at_night_counts_from_the_shanghai_day(ledger, world):
     assert clock.local(problem.deadline).date() == dt.date(2021, 10, 20)
 
 
+@pytest.mark.parametrize(
+    ("utc", "shanghai"),
+    [
+        (dt.datetime(2021, 10, 11, 16, 30, tzinfo=dt.UTC), "2021-10-12 00:30"),
+        (dt.datetime(2021, 10, 11, 23, 59, tzinfo=dt.UTC), "2021-10-12 07:59"),
+    ],
+)
+def test_a_dispatch_before_8_in_the_morning_counts_from_the_shanghai_day(
+    ledger, world, utc, shanghai
+):
+    """In production the clock is UTC: between 00:00 and 08:00 Shanghai the UTC date is still
+    the day before. The deadline counts from the Shanghai day, Tuesday 10-12: working days
+    10-13, 14, 15, 18, 19, 20, 21, 22, 25, 26 -> the end of 10-26 (from 10-11 it would be
+    one day early, 10-25)."""
+    problem = ledger.make(Problem.Status.ACCEPTED, at=utc - dt.timedelta(hours=1))
+    with time_machine.travel(utc, tick=False):
+        assert clock.now().utcoffset() == dt.timedelta(0)
+        assert f"{clock.local():%Y-%m-%d %H:%M}" == shanghai
+        problem = ledger.act(problem, "dispatch", Role.TOWN_ADMIN,
+                             ActionInput(unit_id=world.police.pk, severity="general"))  # fmt: skip
+    assert clock.local(problem.deadline) == dt.datetime(2021, 10, 26, 23, 59, 59, tzinfo=SH)
+
+
 def test_a_campaign_can_count_calendar_days(ledger, world, field):
     Campaign.objects.filter(pk=field.campaign.pk).update(
         deadline_basis=Campaign.DeadlineBasis.CALENDAR_DAYS

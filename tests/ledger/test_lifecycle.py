@@ -5,6 +5,7 @@ The expected outcomes below are written out by hand from docs/ledger.md and issu
 """
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -77,9 +78,30 @@ def expected(state: str, action: str, verdict: str, role: str) -> str:
     return target
 
 
+# (action, verdict) -> every role of the row and the relation it needs, written by hand.
+ROW_ROLES = {
+    ("accept", ""): ({Role.TOWN_ADMIN}, "any"),
+    ("reject", ""): ({Role.TOWN_ADMIN}, "any"),
+    ("dispatch", ""): ({Role.TOWN_ADMIN}, "any"),
+    ("return", ""): ({Role.UNIT_HANDLER}, "own_unit"),
+    ("extend_request", ""): ({Role.UNIT_HANDLER}, "own_unit"),
+    ("extend_approve", ""): ({Role.LEADER}, "any"),
+    ("extend_deny", ""): ({Role.LEADER}, "any"),
+    ("remind", ""): ({Role.TOWN_ADMIN}, "any"),
+    ("handle", ""): ({Role.UNIT_HANDLER}, "own_unit"),
+    ("feedback", "satisfied"): ({Role.CADRE, Role.VILLAGE_ADMIN}, "visiting_cadre"),
+    ("feedback", "dissatisfied"): ({Role.CADRE, Role.VILLAGE_ADMIN}, "visiting_cadre"),
+}
+
+
 def test_the_table_has_exactly_the_hand_written_rows():
-    rows = {(t.action.value, t.verdict): (t.source, t.target) for t in TRANSITIONS}
-    assert rows == {key: (source, target) for key, (source, target, _) in ALLOWED.items()}
+    rows = {
+        (t.action.value, t.verdict): (t.source, t.target, set(t.roles), t.relation.value)
+        for t in TRANSITIONS
+    }
+    assert rows == {
+        key: (source, target, *ROW_ROLES[key]) for key, (source, target, _) in ALLOWED.items()
+    }
 
 
 @pytest.mark.parametrize("state", list(S.values))
@@ -176,12 +198,53 @@ def test_another_cadre_may_not_record_the_verdict(ledger, world):
         ledger.act(problem, "feedback", Role.CADRE, ActionInput(verdict="satisfied"), user=other)
 
 
-def test_the_village_admin_records_the_verdict_when_the_cadre_has_left(ledger, world):
+@pytest.mark.parametrize(
+    ("verdict", "reason", "status"),
+    [("satisfied", "", S.CLOSED), ("dissatisfied", "路灯还是不亮", S.DISPATCHED)],
+)
+def test_the_village_admin_records_either_verdict_when_the_cadre_has_left(
+    ledger, world, verdict, reason, status
+):
+    """Each feedback row (satisfied, dissatisfied) lets the village admin stand in: the role
+    is checked on the row the verdict picks, not on the action's rows together."""
     problem = ledger.make(S.HANDLED)
     problem.cadre.active = False
     problem.cadre.save(update_fields=["active"])
-    done = ledger.act(problem, "feedback", Role.VILLAGE_ADMIN, ActionInput(verdict="satisfied"))
-    assert done.status == S.CLOSED
+    done = ledger.act(
+        problem, "feedback", Role.VILLAGE_ADMIN, ActionInput(verdict=verdict, reason=reason)
+    )
+    assert done.status == status
+    event = ProblemEvent.objects.filter(problem=problem).latest("id")
+    assert (event.action, event.to_status, event.actor) == (
+        "feedback", status, world.users[Role.VILLAGE_ADMIN],
+    )  # fmt: skip
+
+
+def test_the_role_is_checked_on_the_row_the_verdict_picks(ledger, world, monkeypatch):
+    """Were a role allowed on one feedback row only, the other verdict is refused for it and
+    nothing is written."""
+    from pingan.ledger import lifecycle
+
+    rows = tuple(
+        replace(t, roles=frozenset({Role.CADRE}))
+        if (t.action, t.verdict) == (Action.FEEDBACK, "satisfied")
+        else t
+        for t in lifecycle.TRANSITIONS
+    )
+    monkeypatch.setattr(lifecycle, "TRANSITIONS", rows)
+    problem = ledger.make(S.HANDLED)
+    problem.cadre.active = False
+    problem.cadre.save(update_fields=["active"])
+    before = Problem.objects.get(pk=problem.pk)
+    with pytest.raises(ActionForbidden):
+        ledger.act(problem, "feedback", Role.VILLAGE_ADMIN, ActionInput(verdict="satisfied"))
+    after = Problem.objects.get(pk=problem.pk)
+    assert (after.status, after.version) == (before.status, before.version)
+    assert not ProblemEvent.objects.filter(problem=problem, action="feedback").exists()
+    done = ledger.act(
+        problem, "feedback", Role.VILLAGE_ADMIN, ActionInput(verdict="dissatisfied", reason="没修")
+    )
+    assert done.status == S.DISPATCHED
 
 
 def test_a_leader_of_another_town_does_not_see_the_problem(ledger, world):

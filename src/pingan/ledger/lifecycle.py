@@ -198,11 +198,25 @@ def transition_find(*, user, problem: Problem, action: str, verdict: str = "") -
             f"问题当前为「{problem.get_status_display()}」，不能「{ACTION_LABELS[action]}」"
         )
     if len(from_here) == 1 and not from_here[0].verdict:
-        return from_here[0]
+        return _allowed(user, problem, from_here[0])
     for row in from_here:
         if row.verdict == verdict:
-            return row
+            return _allowed(user, problem, row)
     raise ActionInvalid("请选择群众评价：满意或不满意", field="verdict")
+
+
+def _allowed(user, problem: Problem, row: Transition) -> Transition:
+    """The row actually chosen (feedback: by its verdict) must itself allow the user's role
+    and relation; the checks above only ruled out users no row of the action allows."""
+    if user.role not in row.roles:
+        raise ActionForbidden(f"您的角色无权「{row.label}」")
+    if not related(user, problem, row.relation):
+        raise ActionForbidden(
+            "该问题未交办给您的单位"
+            if row.relation == Relation.OWN_UNIT
+            else "只有走访该户的干部可以反馈群众评价"
+        )
+    return row
 
 
 def action_guard(
