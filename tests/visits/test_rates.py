@@ -106,3 +106,21 @@ def test_no_answers_no_figures(world):
         rate_figures(answers=Answer.objects.all(), definitions=questionnaire.rates, group_by=None)
         == {}
     )
+
+
+def test_a_rate_ending_on_5_in_the_third_place_rounds_half_up(world):
+    """32 answers, 5 positive: 5 / 32 = 15.625 % -> 15.63 (half-up; half-even would say
+    15.62). 12 说不清: without them 5 / 20 = 25.00. Scores of the 20 known answers:
+    3 × 100 + 2 × 75 + 1 × 25 + 14 × 0 = 475 -> 475 / 20 = 23.75."""
+    questionnaire, _ = questionnaire_load_default()
+    campaign = make_campaign(world.town, {world.qiying: 450})
+    answers = ["安全"] * 3 + ["比较安全"] * 2 + ["不太安全"] + ["不安全"] * 14 + ["说不清"] * 12
+    assert len(answers) == 32
+    for label in answers:
+        _visit(campaign, world.qiying, questionnaire, {"safety": label})
+    figures = rate_figures(
+        answers=Answer.objects.filter(visit__campaign=campaign), definitions=questionnaire.rates
+    )
+    safety = figures[world.qiying.pk]["safety"]
+    assert (safety.answers, safety.positive, safety.unknown, safety.scored) == (32, 5, 12, 20)
+    assert (safety.rate, safety.rate_known, safety.score) == (D("15.63"), D("25.00"), D("23.75"))

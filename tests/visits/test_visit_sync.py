@@ -50,6 +50,26 @@ def test_the_same_uuid_with_different_content_is_a_conflict(world, field):
     assert Problem.objects.count() == 0
 
 
+def test_the_same_uuid_twice_in_one_batch(world, field):
+    """Within one batch, the second item with a uuid already in the batch is a duplicate when
+    its content is the same and a conflict when it differs; only the first is stored."""
+    cadre = world.users[Role.CADRE]
+    first = visit_in(field.households[0], field.questionnaire)
+    same = visit_in(field.households[0], field.questionnaire, uuid=first.uuid)
+    changed = visit_in(field.households[0], field.questionnaire, uuid=first.uuid,
+                       answers=(AnswerIn("safety", ("不安全",)),))  # fmt: skip
+    assert same.digest == first.digest != changed.digest
+
+    results = visit_sync(actor=cadre, items=[first, same, changed])
+
+    assert [r.status for r in results] == ["created", "duplicate", "conflict"]
+    assert results[2].detail == "同一批次中同一走访编号出现了两次且内容不同"
+    assert results[2].visit_id is None
+    stored = Visit.objects.get(uuid=first.uuid)
+    assert list(stored.answers.values_list("option__label", flat=True)) == ["安全", "满意", "知道"]
+    assert _counts() == (1, 3, 0)  # the changed item's 不安全 raised no problem
+
+
 def test_a_mixed_batch_keeps_every_good_item(world, field):
     cadre = world.users[Role.CADRE]
     good = visit_in(field.households[0], field.questionnaire)
