@@ -104,3 +104,67 @@ def field(world) -> Field:
         Assignment.objects.create(campaign=campaign, household=household, cadre=colleague,
                                   source="allocation")  # fmt: skip
     return Field(campaign, questionnaire, cadre, mine, theirs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusals leave nothing behind: every POST, PUT, PATCH or DELETE through Django's test client
+# (pages and API alike) that is answered with a 4xx must leave every table as it was. The
+# check wraps the client itself, so no refused action in any test can forget to make it.
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# Not data anyone reads: the browser's session (a message to show next, the language), and the
+# moment a bearer token was last used, which signing in with it stamps whatever follows.
+NOT_DATA = {"django_session": None, "accounts_apitoken": {"last_used_at"}}
+
+
+def database_snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table (but NOT_DATA), in primary-key order. Its queries are taken
+    back out of the connection's query log, so pinned query counts never see them."""
+    from django.apps import apps
+    from django.db import connection
+
+    log = connection.queries_log
+    logged = len(log)
+    snapshot = {}
+    for model in apps.get_models():
+        table = model._meta.db_table
+        skipped = NOT_DATA.get(table, set())
+        if skipped is None or model._meta.proxy or not model._meta.managed:
+            continue
+        columns = [f.attname for f in model._meta.concrete_fields if f.attname not in skipped]
+        snapshot[table] = list(model._base_manager.order_by("pk").values_list(*columns))
+    if log.maxlen is None or len(log) < log.maxlen:
+        while len(log) > logged:
+            log.pop()
+    return snapshot
+
+
+def changed_tables(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> list[str]:
+    return sorted(table for table in before if before[table] != after.get(table))
+
+
+@pytest.fixture(autouse=True)
+def _refusals_write_nothing(request, monkeypatch):
+    """Marks: `writes_on_refusal("why")` lets a test's refused requests write (say why)."""
+    if request.node.get_closest_marker("writes_on_refusal"):
+        yield
+        return
+    from django.test import Client
+
+    original = Client.request
+
+    def checked(self, **environ):
+        if environ.get("REQUEST_METHOD", "GET").upper() not in WRITES:
+            return original(self, **environ)
+        before = database_snapshot()
+        response = original(self, **environ)
+        if 400 <= response.status_code < 500:
+            changed = changed_tables(before, database_snapshot())
+            assert not changed, (
+                f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')} was refused "
+                f"({response.status_code}) but wrote to {changed}"
+            )
+        return response
+
+    monkeypatch.setattr(Client, "request", checked)
+    yield

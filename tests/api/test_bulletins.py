@@ -42,9 +42,19 @@ def test_live_figures_until_the_day_is_published_then_the_frozen_version(world, 
 
 
 def test_every_role_of_the_town_reads_it_and_another_town_gets_404(world, scenario, api_as):
+    center = get(api_as(world.users[Role.TOWN_ADMIN]), world.town).json()
     for role in (Role.LEADER, Role.VILLAGE_ADMIN, Role.CADRE, Role.UNIT_HANDLER,
                  Role.COUNTY_VIEWER):  # fmt: skip
-        assert get(api_as(world.users[role]), world.town).status_code == 200, role
+        response = get(api_as(world.users[role]), world.town)
+        assert response.status_code == 200, role
+        body = response.json()
+        # The same whole-town bulletin for every role: the town's figures, not a scoped part.
+        assert body == center, role
+        assert body["town"]["name"] == "汝集镇"
+        assert {row["name"]: row["reached_households"] for row in body["villages"]} == {
+            "七营村": 5, "新桥村": 1,
+        }, role  # fmt: skip
+        assert body["total"]["reached_households"] == 6, role
     stranger = make_user(Role.TOWN_ADMIN, world.other_town, username="yimen")
     response = get(api_as(stranger), world.town)
     assert response.status_code == 404

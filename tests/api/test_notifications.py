@@ -40,6 +40,20 @@ def test_the_inbox_holds_only_the_callers_notices(world, inbox, api_as):
         "items": [], "count": 0, "unread": 0}  # fmt: skip
 
 
+def test_the_inbox_costs_the_same_queries_for_3_notices_or_40(
+    world, inbox, api_as, django_assert_num_queries
+):
+    client = api_as(world.users[Role.TOWN_ADMIN])
+    client.get("/notifications")  # the token's first use stamps it; later uses within 5 min don't
+    with django_assert_num_queries(4):  # the token and its user, the page, the count, unread
+        assert len(client.get("/notifications").json()["items"]) == 3
+    town = world.users[Role.TOWN_ADMIN]
+    for n in range(37):
+        notify(users=[town], kind="problem_report", title=f"又一条{n}", key=f"more:{n}")
+    with django_assert_num_queries(4):
+        assert len(client.get("/notifications").json()["items"]) == 40
+
+
 def test_pages_and_the_unread_filter(world, inbox, api_as):
     client = api_as(world.users[Role.TOWN_ADMIN])
 

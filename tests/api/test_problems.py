@@ -201,7 +201,7 @@ def test_detail_has_the_history(world, ledger, api_as):
 
 
 def test_list_is_a_fixed_number_of_queries(world, field, ledger, api_as,
-                                           django_assert_max_num_queries):  # fmt: skip
+                                           django_assert_num_queries):  # fmt: skip
     for state in ("reported", "dispatched", "handled", "closed"):
         for household in field.households:
             ledger.make(state, household=household)
@@ -209,12 +209,12 @@ def test_list_is_a_fixed_number_of_queries(world, field, ledger, api_as,
         client = api_as(world.users[role])
         client.get("/me")  # the token's first use records it; later requests only read
         # the token, the count, one page of rows with village, household, unit and cadre
-        with django_assert_max_num_queries(3):
+        with django_assert_num_queries(3):
             response = client.get("/problems")
         assert len(response.json()["items"]) >= 9
         assert {len(item["actions"]) for item in response.json()["items"]} != {0}
         # the token, the problem with its village, household, unit and cadre, its events
-        with django_assert_max_num_queries(3):
+        with django_assert_num_queries(3):
             detail = client.get(f"/problems/{response.json()['items'][0]['id']}")
         assert len(detail.json()["events"]) >= 3
 

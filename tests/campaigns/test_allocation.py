@@ -2,6 +2,7 @@
 
 import itertools
 import random
+import statistics
 from collections import Counter
 
 import pytest
@@ -225,16 +226,29 @@ def test_a_new_cadre_lands_where_households_are_unassigned():
 # Optimality: no plan with the same guarantees and the same order of existing cadres moves fewer
 
 
-def _brute_force(households, cadres, current, locked, plan: Plan) -> int:
-    """The fewest moves over every plan with the same shares, one run each, the locks kept,
-    and the cadres who hold unlocked households today in the same order as in `plan`."""
+def _brute_force(households, cadres, current, locked) -> tuple[int, list[int], dict[int, set]]:
+    """The fewest moves over every plan that keeps the rules, worked out from the rules alone
+    (nothing read from the plan under test), the order of today's holders it implies, and
+    the totals each cadre may end with.
+
+    The rules: locks naming a cadre on the roster are kept; the share w is the largest with
+    Σ max(locked, w) ≤ n, and every cadre not locked beyond it gets w or w + 1 households in
+    all; each gets one run of the unlocked households; and the cadres who hold unlocked
+    households today keep their order along the village (by the median position of what they
+    hold, ties in roster order)."""
     honoured = {h: c for h, c in locked.items() if c in cadres}
+    locked_count = Counter(honoured.values())
+    n = len(households)
+    w = max(w for w in range(n + 1) if sum(max(locked_count[c], w) for c in cadres) <= n)
+    flexible = [c for c in cadres if locked_count[c] <= w]
     free = [h for h in households if h not in honoured]
-    flexible = [c for c in plan.cadre_order if c not in plan.over_locked]
-    holders = {current.get(h) for h in free}
-    existing = [c for c in plan.cadre_order if c in holders and c in flexible]
-    base = {c: plan.share[0] - plan.locked[c] for c in flexible}
+    base = {c: w - locked_count[c] for c in flexible}
     extra = len(free) - sum(base.values())
+    held = {c: [i for i, h in enumerate(free) if current.get(h) == c] for c in flexible}
+    existing = sorted(
+        (c for c in flexible if held[c]),
+        key=lambda c: (statistics.median(held[c]), cadres.index(c)),
+    )
     best = len(households) + 1
     for order in itertools.permutations(flexible):
         if [c for c in order if c in existing] != existing:
@@ -249,7 +263,8 @@ def _brute_force(households, cadres, current, locked, plan: Plan) -> int:
                 start += size
             moves = sum(1 for h in households if current.get(h) not in (None, assignment[h]))
             best = min(best, moves)
-    return best
+    totals = {c: ({w, w + 1} if c in base else {locked_count[c]}) for c in cadres}
+    return best, existing, totals
 
 
 def test_the_dynamic_programme_finds_the_fewest_moves():
@@ -276,4 +291,7 @@ def test_the_dynamic_programme_finds_the_fewest_moves():
         assert all(plan.assignment[h] == c for h, c in honoured.items())
         if not plan.over_locked:
             assert_proportional(plan, n, k)
-        assert len(plan.moved) == _brute_force(households, cadres, current, locked, plan)
+        fewest, holders_order, totals = _brute_force(households, cadres, current, locked)
+        assert len(plan.moved) == fewest
+        assert [c for c in plan.cadre_order if c in holders_order] == holders_order
+        assert all(plan.totals[c] in allowed for c, allowed in totals.items()), (plan, totals)

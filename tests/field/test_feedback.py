@@ -172,12 +172,12 @@ def test_feedback_needs_post(ledger, cadre_client):
     assert cadre_client.get(reverse("field:feedback_record", args=[problem.pk])).status_code == 405
 
 
-def test_feedback_list_query_count(ledger, cadre_client, django_assert_max_num_queries):
+def test_feedback_list_query_count(ledger, cadre_client, django_assert_num_queries):
     for _ in range(3):
         ledger.make(Problem.Status.HANDLED)
     # session, user, the user's region, page count, rows (village, unit, household joined)
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(6):
+    with django_assert_num_queries(6):
         response = cadre_client.get(reverse("field:feedback"))
     assert len(response.context["items"]) == 3
 

@@ -151,7 +151,7 @@ def test_search_by_address(world, field, cadre_client):
     assert _tab_counts(response)["all"] == 0
 
 
-def test_list_query_count_does_not_grow(world, field, cadre_client, django_assert_max_num_queries):
+def test_list_query_count_does_not_grow(world, field, cadre_client, django_assert_num_queries):
     for _ in range(25):
         household = make_household(world.qiying, tags=["困难户"])
         Assignment.objects.create(
@@ -164,7 +164,7 @@ def test_list_query_count_does_not_grow(world, field, cadre_client, django_asser
     # session + user, campaign, counts, page count, page rows
     # +1: the 反馈群众 count
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(10):
+    with django_assert_num_queries(10):
         response = cadre_client.get(reverse("field:households"))
     assert len(response.context["page"].object_list) == 20
 
@@ -206,10 +206,10 @@ def test_form_shows_the_whole_questionnaire_with_nothing_chosen(field, cadre_cli
     assert config["questionnaire_id"] == field.questionnaire.pk
 
 
-def test_form_query_count(field, cadre_client, django_assert_max_num_queries):
+def test_form_query_count(field, cadre_client, django_assert_num_queries):
     # session, user, region and its town, campaign, household, questionnaire + questions + options
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(10):
+    with django_assert_num_queries(10):
         response = cadre_client.get(reverse("field:visit_form", args=[field.households[0].pk]))
     assert response.status_code == 200
 
@@ -313,7 +313,7 @@ def test_rejected_fields_come_back_per_question(world, field):
     assert not Visit.objects.exists()
 
 
-def test_history_query_count(world, field, cadre_client, django_assert_max_num_queries):
+def test_history_query_count(world, field, cadre_client, django_assert_num_queries):
     household = field.households[0]
     actor = world.users[Role.CADRE]
     items = [
@@ -327,7 +327,7 @@ def test_history_query_count(world, field, cadre_client, django_assert_max_num_q
     visit_sync(actor=actor, items=items)
     assert Problem.objects.count() == 2
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(9):
+    with django_assert_num_queries(9):
         response = cadre_client.get(reverse("field:household_history", args=[household.pk]))
     assert response.status_code == 200
     assert len(response.context["visits"]) == 2

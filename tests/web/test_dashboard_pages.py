@@ -14,7 +14,6 @@ Day 2 (2021-10-19) is the 4th of the 31 days of 走访整改: expected 4 × 4 ÷
 import datetime as dt
 import json
 import re
-import time
 from io import BytesIO
 
 import pytest
@@ -234,15 +233,15 @@ def test_publishing_a_day_to_come_is_refused_with_a_message(world, scenario, eve
 
 
 def test_dashboard_query_count_is_pinned(
-    world, scenario, evening, login, django_assert_max_num_queries
+    world, scenario, evening, login, django_assert_num_queries
 ):
     client = login(world.users[Role.TOWN_ADMIN])
     url = reverse("web:bulletin", args=[world.town.pk])
-    with django_assert_max_num_queries(20):
+    with django_assert_num_queries(17):
         assert client.get(url).status_code == 200
     _publish(client, world, DAY2)
     # published: the frozen figures are read, not computed
-    with django_assert_max_num_queries(11):
+    with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
 
 
@@ -374,27 +373,21 @@ def test_village_page_of_a_lagging_village(world, documented, login):  # noqa: F
     assert "应完成进度 1.81 滞后" in figures
 
 
-def test_village_page_is_fast_and_its_queries_pinned(
-    world, scenario, evening, login, django_assert_max_num_queries
+def test_village_page_queries_are_pinned_live_and_published(
+    world, scenario, evening, login, django_assert_num_queries
 ):
-    # Live figures: the whole town is counted (the rank needs every village). Measured on
-    # this scenario with the test client: about 50 ms live, about 11 ms once published.
+    # Live figures: its own village plus a light rank query (its speed at city scale is
+    # measured by bench/dashboard.py, not here).
     client = login(world.users[Role.VILLAGE_ADMIN])
     url = reverse("web:village_bulletin", args=[world.qiying.pk])
     client.get(url)  # warm
-    with django_assert_max_num_queries(20):
+    with django_assert_num_queries(18):
         assert client.get(url).status_code == 200
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append(time.perf_counter() - started)
-    assert sorted(timings)[2] < 0.5  # the median, generous for a slow CI machine
 
     # Published (the 18:00 job, or the town center): the frozen figures are read.
     _publish(login(world.users[Role.TOWN_ADMIN]), world, DAY2)
     client = login(world.users[Role.VILLAGE_ADMIN])
-    with django_assert_max_num_queries(12):
+    with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
 
 
@@ -557,10 +550,10 @@ def test_leaflets_page_without_a_campaign(world, login):
     assert 'id="table"' not in html
 
 
-def test_leaflets_page_query_count(world, scenario, evening, login, django_assert_max_num_queries):
+def test_leaflets_page_query_count(world, scenario, evening, login, django_assert_num_queries):
     client = login(world.users[Role.TOWN_ADMIN])
     for village in (world.qiying, world.xinqiao):
         client.post(_leaflets_url(world), {"village": village.pk, "quantity": "5"})
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(12):
+    with django_assert_num_queries(12):
         assert client.get(_leaflets_url(world)).status_code == 200

@@ -176,7 +176,7 @@ def test_a_failed_job_shows_its_reason(world, login):
     assert _download(login(admin), job).status_code == 404
 
 
-def test_the_list_query_count_does_not_grow(world, scenario, login, django_assert_max_num_queries,
+def test_the_list_query_count_does_not_grow(world, scenario, login, django_assert_num_queries,
                                             django_capture_on_commit_callbacks):  # fmt: skip
     admin = world.users[Role.TOWN_ADMIN]
     client = login(admin)
@@ -187,16 +187,16 @@ def test_the_list_query_count_does_not_grow(world, scenario, login, django_asser
     # session, user, the user's region, villages for the form, unread notices, job count,
     # jobs with their region
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(8):
+    with django_assert_num_queries(8):
         response = client.get(URL)
     assert len(response.context["page"].object_list) == 3
 
 
-def test_the_request_query_count(world, login, django_assert_max_num_queries):
+def test_the_request_query_count(world, login, django_assert_num_queries):
     client = login(world.users[Role.TOWN_ADMIN])
     # session, user, villages for the form, the village check, the savepoint and lock, the
     # check for the same job, the insert
-    with django_assert_max_num_queries(10):
+    with django_assert_num_queries(10):
         response = client.post(URL, {"village_id": world.qiying.pk})
     assert response.status_code == 302
 

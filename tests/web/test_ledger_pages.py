@@ -179,18 +179,18 @@ def test_list_pages_keep_the_filters(world, ledger, login, next_day):
     assert len(second.context["page"].object_list) == 1
 
 
-def test_list_query_count_does_not_grow(world, ledger, login, django_assert_max_num_queries):
+def test_list_query_count_does_not_grow(world, ledger, login, django_assert_num_queries):
     ledger.make(Problem.Status.DISPATCHED)
     client = login(world.users[Role.TOWN_ADMIN])
     # session, user, the user's region, unread count, villages, units, categories, colour
     # counts, page count, rows
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(11):
+    with django_assert_num_queries(11):
         client.get(reverse("web:ledger"))
     with clock.at(REPORTED_AT):
         for n in range(30):
             _manual(world, world.xinqiao if n % 2 else world.qiying, f"第{n}件", f"类别{n % 3}")
-    with django_assert_max_num_queries(10):
+    with django_assert_num_queries(10):
         response = client.get(reverse("web:ledger"), {"q": "件"})
     assert len(response.context["page"].object_list) == 30
 
@@ -458,12 +458,12 @@ def test_actions_need_post(world, ledger, login):
     assert client.get(reverse("web:problem_act", args=[problem.pk])).status_code == 405
 
 
-def test_detail_query_count(world, ledger, login, next_day, django_assert_max_num_queries):
+def test_detail_query_count(world, ledger, login, next_day, django_assert_num_queries):
     problem = ledger.make(Problem.Status.ACCEPTED)
     client = login(world.users[Role.TOWN_ADMIN])
     # session, user, the user's region, unread count, problem, events, units of the dispatch form
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(8):
+    with django_assert_num_queries(8):
         client.get(reverse("web:problem", args=[problem.pk]))
 
 
@@ -498,13 +498,13 @@ def test_a_leader_sees_the_extension_requests_waiting(world, ledger, login, next
     assert html.count('class="todo-item"') == 1
 
 
-def test_to_do_list_query_count(world, ledger, login, next_day, django_assert_max_num_queries):
+def test_to_do_list_query_count(world, ledger, login, next_day, django_assert_num_queries):
     for _ in range(3):
         ledger.make(Problem.Status.DISPATCHED)
     client = login(world.users[Role.UNIT_HANDLER])
     # session, user, the user's region, unread count, page count, rows
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(7):
+    with django_assert_num_queries(7):
         response = client.get(reverse("web:ledger_inbox"))
     assert len(response.context["page"].object_list) == 3
 
@@ -607,13 +607,13 @@ def test_a_notice_of_someone_else_is_not_found(world, ledger, login, next_day):
     assert Notification.objects.get(pk=notice.pk).read_at is None
 
 
-def test_inbox_query_count(world, ledger, login, next_day, django_assert_max_num_queries):
+def test_inbox_query_count(world, ledger, login, next_day, django_assert_num_queries):
     for _ in range(3):
         ledger.make(Problem.Status.DISPATCHED)
     client = login(world.users[Role.UNIT_HANDLER])
     # session, user, the user's region, unread count, page count, rows
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_max_num_queries(7):
+    with django_assert_num_queries(7):
         response = client.get(reverse("web:inbox"))
     assert len(response.context["page"].object_list) == 3
 

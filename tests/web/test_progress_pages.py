@@ -121,13 +121,13 @@ def test_town_page_without_campaign_has_no_progress(world, login):
 
 
 def test_town_page_query_count_does_not_grow(
-    world, scenario, evening, login, django_assert_max_num_queries
+    world, scenario, evening, login, django_assert_num_queries
 ):
     client = login(world.users[Role.TOWN_ADMIN])
     # 16 without rates (tests/web/test_pages.py) + 3 for the rates (definitions, per village,
     # town).
     # +1: the header's unread-message count; +2: the rates' options, looked up per rate query
-    with django_assert_max_num_queries(22):
+    with django_assert_num_queries(21):
         _town(client, world)
 
     # Given the notice's 16 villages, each with a cadre and two households, one reached
@@ -144,7 +144,7 @@ def test_town_page_query_count_does_not_grow(
             make_assignment(scenario.campaign, household, cadre)
             sync(user, household, scenario.questionnaire, outcome, shanghai(DAY2, 9))
     # +1: the header's unread-message count; +2: the rates' options, looked up per rate query
-    with django_assert_max_num_queries(22):
+    with django_assert_num_queries(20):
         html = _town(client, world)
     assert len(_rows(_section(html, "progress"))) == 16
 
@@ -245,12 +245,12 @@ def test_a_cadre_sees_only_their_own_progress_row(world, scenario, evening, logi
 
 
 def test_village_page_query_count_does_not_grow(
-    world, scenario, evening, login, django_assert_max_num_queries
+    world, scenario, evening, login, django_assert_num_queries
 ):
     client = login(world.users[Role.VILLAGE_ADMIN])
     # 13 without visits (tests/web/test_pages.py) + rate definitions, rates, revisit count and
     # page, vacancies.
-    with django_assert_max_num_queries(20):  # +2: the rates' options, per rate query
+    with django_assert_num_queries(18):  # +2: the rates' options, per rate query
         _village(client, world.qiying)
 
     # Given more cadres, households to revisit and vacancies
@@ -262,7 +262,7 @@ def test_village_page_query_count_does_not_grow(
             make_assignment(scenario.campaign, household, cadre)
             questionnaire = scenario.questionnaire if outcome == "completed" else None
             sync(user, household, questionnaire, outcome, shanghai(DAY2, 9))
-    with django_assert_max_num_queries(20):  # +2: the rates' options, per rate query
+    with django_assert_num_queries(17):  # +2: the rates' options, per rate query
         html = _village(client, world.qiying)
     assert len(_rows(_section(html, "vacancies"))) == 6
     assert len(_rows(_section(html, "cadre-progress"))) == 7
