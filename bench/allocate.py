@@ -12,6 +12,7 @@ temporary PINGAN_HOME: reading the village, the algorithm, and writing the rows.
 import argparse
 import os
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -20,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchkit import describe  # noqa: E402
 
 from pingan.campaigns.allocation import allocate, household_order  # noqa: E402
 
@@ -76,8 +79,7 @@ def bench_algorithm(n: int, k: int) -> None:
         households=households, cadres=cadres, current=current, locked=locked))  # fmt: skip
 
 
-def bench_database(n: int, k: int) -> None:
-    home = tempfile.mkdtemp(prefix="pingan-bench-allocate-")
+def bench_database(n: int, k: int, home: str) -> None:
     os.environ["PINGAN_HOME"] = home
     os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.config.settings.dev"
     os.environ.setdefault("PINGAN_DEV_KEY_WARNED", "1")
@@ -126,9 +128,21 @@ def main() -> None:
     parser.add_argument("--cadres", type=int, default=60)
     parser.add_argument("--no-db", action="store_true")
     args = parser.parse_args()
+    home = None if args.no_db else tempfile.mkdtemp(prefix="pingan-bench-allocate-")
+    describe(
+        database="none in part 1 (the pure algorithm); part 2: "
+        + ("skipped (--no-db)" if home is None else
+           f"SQLite {sqlite3.sqlite_version} (WAL, as pingan sets it), a fresh file in {home}"),
+        mode="in-process (the functions called in this process; no request)",
+        cache="part 1: each case run 5 times in one process, median and max; part 2: each step "
+        "run once, right after the village is written (cold: one run, no warm-up)",
+        shape={"households": args.households, "cadres": args.cadres,
+               "groups (组)": 15, "village": "七营村 of the seed town"},
+        target="none named in the README or this script",
+    )  # fmt: skip
     bench_algorithm(args.households, args.cadres)
-    if not args.no_db:
-        bench_database(args.households, args.cadres)
+    if home is not None:
+        bench_database(args.households, args.cadres, home)
 
 
 if __name__ == "__main__":

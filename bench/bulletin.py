@@ -22,10 +22,13 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchkit import describe, django_database  # noqa: E402
 
 # The hand-written query: one GROUP BY per table, joined on the village. Same definitions as
 # reports.figures (a visit counts on the day it was done: least(ended_at, received_at)).
@@ -122,6 +125,8 @@ def setup(db: str) -> None:
     os.environ.setdefault("PINGAN_HOME", tempfile.mkdtemp(prefix="pingan-bench-bulletin-"))
     os.environ["PINGAN_DEBUG"] = "0"
     os.environ["PINGAN_DEV_KEY_WARNED"] = "1"
+    # No collected static files in the throwaway PINGAN_HOME: WhiteNoise's warning is noise.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     import django
 
     django.setup()
@@ -234,8 +239,6 @@ def main() -> None:
     options = parser.parse_args()
     setup(options.db)
 
-    from django.db import connection
-
     from pingan.campaigns.selectors import campaign_current
     from pingan.regions.models import Household, Region
     from pingan.reports.figures import bulletin_figures
@@ -246,13 +249,20 @@ def main() -> None:
     if campaign is None or campaign.questionnaire is None:
         sys.exit(f"{town.name} has no campaign with a questionnaire: run generate_data first")
     households = Household.objects.filter(village__parent=town).count()
-    print(
-        f"database {options.db}: {Household.objects.count():,} households, "
-        f"{Visit.objects.count():,} visits, {Answer.objects.count():,} answers; "
-        f"{os.cpu_count()} cores, PostgreSQL {connection.pg_version // 10000}"
+    describe(
+        database=django_database() + " (generated data; nothing written)",
+        mode="in-process: bulletin_figures called in this process; the hand SQL through the "
+        "same Django connection",
+        cache=f"warm: each side run once untimed, then {options.runs} times (median, min, max)",
+        shape={
+            "database": f"{Household.objects.count():,} households, {Visit.objects.count():,} "
+            f"visits, {Answer.objects.count():,} answers",
+            "town": f"{town.code} {town.name}, {town.children.count()} villages, "
+            f"{households:,} households",
+            "day": options.day,
+        },
+        target="bulletin_figures under 2 s and within 2x of the hand SQL",
     )
-    print(f"town {town.code} {town.name}: {town.children.count()} villages, {households:,} "
-          f"households; day {options.day}; {options.runs} warm runs each")  # fmt: skip
 
     bulletin, b_times, figures = timed(
         lambda: bulletin_figures(town=town, day=options.day, campaign=campaign), options.runs

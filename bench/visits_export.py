@@ -1,6 +1,7 @@
 """Benchmark: the background export of every visit of a county to xlsx (issue 6 point 5).
 
-    .venv/bin/python bench/visits_export.py [--visits 1500000] [--keep DIR] [--postgres URL]
+    .venv/bin/python bench/visits_export.py [--visits 1500000] [--keep DIR] [--reuse]
+                                           [--postgres URL] [--writer]
 
 Steps: (1) a fresh database in a temporary PINGAN_HOME (SQLite by default): migrate, then a
 county of 23 towns × 20 villages, one campaign per town, 10 cadres per village, households
@@ -12,6 +13,11 @@ center asks for the export (`export_request`) and a child process runs the job a
 worker would (`export_run`), timed, its peak RSS read from `os.wait4`; (3) a child that only
 starts Django, for the baseline RSS.
 
+With `--writer`, a second child process commits one small visit every second (a copy of a
+stored one under a new uuid, in its own transaction, as a sync would) from just before the
+export starts until it ends, and reports how many commits it made and how long the longest
+one took (from its BEGIN to the end of its COMMIT: on SQLite, the wait for the write lock).
+
 `--postgres postgresql://USER@HOST/pingan_bench_visits` drops and recreates that database
 (bench-only names; `postgres` and `test_postgres` are refused).
 """
@@ -21,13 +27,15 @@ import datetime as dt
 import hashlib
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+import zipfile
 from pathlib import Path
 
-from benchkit import recreate_postgres, run_child
+from benchkit import database_of, describe, recreate_postgres, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -224,6 +232,42 @@ def request() -> None:
     print(job.pk)
 
 
+def writer(stop: str) -> None:
+    """Runs in a child: one small visit committed every second until `stop` exists."""
+    import statistics
+
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from pingan.core import clock
+    from pingan.visits.models import Visit
+
+    template = Visit.objects.order_by("pk").first()
+    assert template is not None
+    waits: list[float] = []
+    print("ready", flush=True)
+    due = time.monotonic()
+    while not os.path.exists(stop):
+        visit_uuid = uuid.uuid4()
+        template.pk = None
+        template.uuid = visit_uuid
+        template.payload_digest = hashlib.sha256(visit_uuid.bytes).hexdigest()
+        template.received_at = clock.now()
+        started = time.perf_counter()
+        with transaction.atomic():
+            template.save(force_insert=True)
+        waits.append(time.perf_counter() - started)
+        due += 1.0
+        time.sleep(max(0.0, due - time.monotonic()))
+    print(
+        f"commits={len(waits)} longest={max(waits) * 1000:.0f}ms "
+        f"median={statistics.median(waits) * 1000:.1f}ms "
+        f"over_1s={sum(w > 1 for w in waits)}"
+    )
+
+
 def baseline() -> None:
     import django
 
@@ -239,9 +283,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--postgres", help="postgresql://…/pingan_bench_visits (recreated)")
     parser.add_argument("--reuse", action="store_true", help="skip setup (with --keep)")
-    parser.add_argument("--child", choices=["setup", "request", "export", "baseline"],
+    parser.add_argument(
+        "--writer", action="store_true", help="another process commits a visit every second"
+    )
+    parser.add_argument("--child", choices=["setup", "request", "export", "baseline", "writer"],
                         help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--stop", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child == "setup":
         return setup(options.visits)
@@ -251,6 +299,8 @@ def main() -> None:
         return export(options.job)
     if options.child == "baseline":
         return baseline()
+    if options.child == "writer":
+        return writer(options.stop)
 
     work = options.keep or Path(tempfile.mkdtemp(prefix="pingan-bench-visits-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -267,18 +317,58 @@ def main() -> None:
                                     env)  # fmt: skip
         print(output.strip())
         print(f"setup total: {wall:.0f} s")
-    database = "PostgreSQL" if options.postgres else "SQLite"
-    print(f"database: {database}, machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    describe(
+        database=database_of(options.postgres, home / "pingan.sqlite3")
+        + (" (reused)" if options.reuse else " (fresh, bulk-inserted by the setup child)"),
+        mode="child processes: the county center's request (export_request), then the job run "
+        "as the task worker runs it (export_run)",
+        cache="cold process for the export; the database just written (in the OS page cache)",
+        shape={
+            "visits": options.visits,
+            "households": -(-options.visits // VISITS_PER_HOUSEHOLD),
+            "county": f"{TOWNS} towns x {VILLAGES_PER_TOWN} villages, "
+            f"{CADRES_PER_VILLAGE} cadres a village",
+            "concurrent writer": "one visit committed every second during the export"
+            if options.writer
+            else "none (add --writer)",
+        },
+        target="peak RSS under 500 MB; no request waits for it (the job runs in the background)",
+    )
 
     _, rss, output = run_child([*me, "--child", "baseline"], env)
     print(f"baseline (Django started, one COUNT): peak RSS {rss} MB  | {output.strip()}")
     _, _, output = run_child([*me, "--child", "request"], env)
     job_id = int(output.strip().splitlines()[-1])
+    background = None
+    stop = work / "writer.stop"
+    stop.unlink(missing_ok=True)
+    if options.writer:
+        background = subprocess.Popen(
+            [*me, "--child", "writer", "--stop", str(stop)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        assert background.stdout is not None
+        ready = background.stdout.readline()
+        if ready.strip() != "ready":
+            sys.exit(f"the writer did not start: {ready}{background.stdout.read()}")
     wall, rss, output = run_child([*me, "--child", "export", "--job", str(job_id)], env)
     last = output.strip().splitlines()[-1]
-    size = sum(p.stat().st_size for p in (home / "exports").glob(f"{job_id}-*.xlsx"))
+    files = list((home / "exports").glob(f"{job_id}-*.xlsx"))
+    size = sum(p.stat().st_size for p in files)
+    sheets = sum(
+        name.startswith("xl/worksheets/sheet")
+        for path in files
+        for name in zipfile.ZipFile(path).namelist()
+    )
     print(f"export (county, every visit): {wall:.1f} s wall, peak RSS {rss} MB, "
-          f"{size / 1e6:.1f} MB file  | {last}")  # fmt: skip
+          f"{size / 1e6:.1f} MB file, {sheets} sheet(s)  | {last}")  # fmt: skip
+    if background is not None:
+        stop.touch()
+        written, _ = background.communicate()
+        stop.unlink(missing_ok=True)
+        if background.returncode:
+            sys.exit(f"the writer failed ({background.returncode}):\n{written}")
+        print(f"writer (a visit committed every second during the export): {written.strip()}")
     if not options.keep:
         print(f"(work folder {work} left for inspection; delete it when done)")
 
