@@ -7,8 +7,10 @@
 Each command makes (or refreshes) the virtual environment in .venv, installing pingan and its
 pinned dependency ranges only when pyproject.toml changed, so running it again is quick.
 Also: `python3 dev.py check` (ruff, ruff format --check, mypy, lint-imports, makemigrations
---check) and
-`python3 dev.py pingan ARGS` (any pingan command inside the environment).
+--check),
+`python3 dev.py pingan ARGS` (any pingan command inside the environment) and
+`python3 dev.py mutate [MODULE ...]` (mutation testing of the rule modules, not run by CI;
+`--help` says more).
 """
 
 import hashlib
@@ -57,7 +59,7 @@ def run(*args: str) -> int:
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in {"demo", "test", "check", "pingan"}:
+    if command not in {"demo", "test", "check", "pingan", "mutate"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
     bootstrap()
@@ -68,11 +70,13 @@ def main(argv: list[str]) -> int:
         return run(str(BIN / "pingan"), *rest)
     if command == "test":
         return run(str(BIN / "python"), "-m", "pytest", *rest)
+    if command == "mutate":
+        return run(str(BIN / "python"), str(ROOT / "tools" / "mutation" / "mutate.py"), *rest)
     failed = []
     steps = {
-        "ruff check": [str(BIN / "ruff"), "check", "src", "tests", "bench", "dev.py"],
+        "ruff check": [str(BIN / "ruff"), "check", "src", "tests", "bench", "tools", "dev.py"],
         "ruff format --check": [
-            str(BIN / "ruff"), "format", "--check", "src", "tests", "bench", "dev.py",
+            str(BIN / "ruff"), "format", "--check", "src", "tests", "bench", "tools", "dev.py",
         ],
         "mypy": [str(BIN / "mypy")],
         "lint-imports (layers)": [str(BIN / "lint-imports")],

@@ -295,3 +295,20 @@ def test_the_dynamic_programme_finds_the_fewest_moves():
         assert len(plan.moved) == fewest
         assert [c for c in plan.cadre_order if c in holders_order] == holders_order
         assert all(plan.totals[c] in allowed for c, allowed in totals.items()), (plan, totals)
+
+
+def test_on_a_tie_the_larger_shares_fall_to_the_cadres_later_along_the_village():
+    """Several plans may move equally few households; the rule that picks one: the cadres
+    earlier along the village take w households and the w + 1 shares fall to those after them,
+    so a village allocated afresh, or a household added at its end, is split predictably."""
+    fresh = allocate(households=[1, 2, 3, 4, 5], cadres=[10, 20, 30], current={}, locked={})
+    assert fresh.assignment == {1: 10, 2: 20, 3: 20, 4: 30, 5: 30}
+    grown = allocate(
+        households=[1, 2, 3, 4, 5], cadres=[10, 20], current={1: 10, 2: 10, 3: 20, 4: 20},
+        locked={},
+    )  # fmt: skip
+    assert grown.assignment == {1: 10, 2: 10, 3: 20, 4: 20, 5: 20}
+    assert grown.moved == ()
+    # Today's cadres at both ends of a stretch nobody holds: the later one takes the extra.
+    gap = allocate(households=[1, 2, 3, 4, 5], cadres=[10, 20], current={1: 10, 5: 20}, locked={})
+    assert gap.assignment == {1: 10, 2: 10, 3: 20, 4: 20, 5: 20}

@@ -13,7 +13,9 @@ number, by area" (按比例划分, 分片包干). Here that means:
 - **stable**: among all plans with those properties that keep the cadres who already hold
   households in their present geographic order, `allocate` returns one that changes the cadre
   of the fewest households. Re-running with nothing changed moves nothing; after a roster
-  change only households near the boundaries between 片 move.
+  change only households near the boundaries between 片 move. Where several plans move
+  equally few, the cadres earlier along the village take w households and the w + 1 shares
+  fall to those after them (the dynamic programme keeps the first cheapest path it finds).
 
 When locks make equal shares impossible (one cadre holds more locked households than a share),
 the plan is as balanced as the locks allow ("water filling": the smallest possible largest
