@@ -37,13 +37,12 @@ import time_machine
 
 from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.models import Campaign
-from pingan.ledger.intake import visit_sync
 from pingan.regions.models import Household
 from pingan.surveys.answers import AnswerIn
 from pingan.surveys.models import Questionnaire
 from pingan.surveys.services import questionnaire_load_default
 from pingan.visits.models import Visit
-from pingan.visits.services import visit_vacancy_confirm
+from pingan.visits.services import visit_sync, visit_vacancy_confirm
 from tests.factories import make_assignment, make_campaign, make_household, make_person, make_user
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

@@ -6,7 +6,7 @@ import time_machine
 
 from pingan.accounts.models import Person, Role
 from pingan.campaigns.services.allocation import assignment_set
-from pingan.ledger.intake import visit_sync
+from pingan.visits.services import visit_sync
 from tests.factories import visit_in
 
 

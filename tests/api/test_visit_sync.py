@@ -4,7 +4,7 @@ import uuid
 
 from pingan.accounts.models import Role
 from pingan.ledger.models import Problem
-from pingan.visits.models import Visit
+from pingan.visits.models import Concern, Visit
 
 
 def _item(household, questionnaire, **overrides) -> dict:
@@ -40,11 +40,12 @@ def test_a_batch_replayed_three_times_is_stored_once(world, field, api_as):
     assert first["summary"] == {"created": 3, "duplicate": 0, "conflict": 0, "rejected": 0}
     for replay in replays:
         assert replay["summary"] == {"created": 0, "duplicate": 3, "conflict": 0, "rejected": 0}
-        assert [(r["visit_id"], r["problem_codes"]) for r in replay["results"]] == [
-            (r["visit_id"], r["problem_codes"]) for r in first["results"]
+        assert [(r["visit_id"], r["concern_id"]) for r in replay["results"]] == [
+            (r["visit_id"], r["concern_id"]) for r in first["results"]
         ]
     assert Visit.objects.count() == 3
-    assert Problem.objects.count() == 3  # one 不满意 each
+    assert Concern.objects.count() == 3  # one 不满意 each: a concern per visit
+    assert Problem.objects.count() == 0
     visit = Visit.objects.get(uuid=batch["visits"][0]["uuid"])
     assert (str(visit.lat), visit.accuracy_m, visit.mock_location) == ("33.123456", 12.5, False)
     assert visit.answers.get(question__key="safety").answer_ms == 5200

@@ -12,10 +12,10 @@ from django.utils.html import escape
 from pingan.accounts.models import Role
 from pingan.campaigns.models import Assignment
 from pingan.core import clock
-from pingan.ledger.intake import visit_sync
 from pingan.ledger.models import Problem
 from pingan.surveys.answers import AnswerIn
-from pingan.visits.models import Visit
+from pingan.visits.models import Concern, ConcernItem, Visit
+from pingan.visits.services import visit_sync
 from tests.factories import make_household, visit_in
 
 NOT_CADRES = [role for role in Role.values if role != Role.CADRE]
@@ -272,8 +272,11 @@ def test_round_trip_form_sync_history(world, field):
     assert response.status_code == 200, response.content
     result = response.json()["results"][0]
     assert result["status"] == "created", result
-    # 不太安全 is negative: one survey problem, plus the one the resident raised.
-    assert len(result["problem_codes"]) == 2
+    # 不太安全 is negative: one concern (反映) with three items — the answer, the matter the
+    # resident raised and the opinion — waiting for the town center's triage.
+    concern = Concern.objects.get(pk=result["concern_id"])
+    assert [i.kind for i in concern.items.order_by("position")] == ["answer", "matter", "opinion"]
+    assert not Problem.objects.exists()
 
     # A retry from the outbox (same uuid, same payload) is a duplicate, not a second visit.
     again = _sync(client, payload, token).json()["results"][0]
@@ -283,14 +286,13 @@ def test_round_trip_form_sync_history(world, field):
     assert visit.opinion == "希望多巡逻"
     assert str(visit.lat) == "33.123456"
 
-    # Then the history page shows the visit, in Shanghai time, with its problems.
+    # Then the history page shows the visit, in Shanghai time, with its concern's items.
     html = client.get(reverse("field:household_history", args=[household.pk])).content.decode()
     assert "2021-10-18 09:14" in html
     assert "入户走访" in html
     assert "王建国" in html
-    for code in result["problem_codes"]:
-        assert code in html
-    assert "待受理" in html
+    assert "村东头路灯坏了" in html
+    assert "待梳理" in html
     assert "希望多巡逻" in html
     # and the list moves the household to 已走访.
     counts = _tab_counts(client.get(reverse("field:households")))
@@ -325,9 +327,10 @@ def test_history_query_count(world, field, cadre_client, django_assert_num_queri
         ),
     ]
     visit_sync(actor=actor, items=items)
-    assert Problem.objects.count() == 2
+    assert ConcernItem.objects.count() == 2
+    # visits with their concern, the concerns' items, the problems they went into
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = cadre_client.get(reverse("field:household_history", args=[household.pk]))
     assert response.status_code == 200
     assert len(response.context["visits"]) == 2

@@ -43,10 +43,12 @@ ALLOWED = {
     ("handle", ""): (S.DISPATCHED, S.HANDLED, Role.UNIT_HANDLER),
     ("feedback", "satisfied"): (S.HANDLED, S.CLOSED, Role.CADRE),
     ("feedback", "dissatisfied"): (S.HANDLED, S.DISPATCHED, Role.CADRE),
+    ("contact_failed", ""): (S.HANDLED, S.HANDLED, Role.CADRE),
+    ("confirm_unreachable", ""): (S.HANDLED, S.CLOSED, Role.LEADER),
 }
 # Roles that hold the action but not towards this problem: the village admin records a
 # verdict only where there is no active visiting cadre (here there is one).
-RELATION_REFUSED = {("feedback", Role.VILLAGE_ADMIN)}
+RELATION_REFUSED = {("feedback", Role.VILLAGE_ADMIN), ("contact_failed", Role.VILLAGE_ADMIN)}
 
 
 def inputs(world, action: str, verdict: str) -> ActionInput:
@@ -69,7 +71,7 @@ def expected(state: str, action: str, verdict: str, role: str) -> str:
     source, target, allowed_role = ALLOWED[(action, verdict)]
     if role == Role.UNIT_HANDLER and state in (S.REPORTED, S.ACCEPTED, S.REJECTED):
         return "404"  # not dispatched to the unit: not in its scope at all
-    if role != allowed_role and (action, role) not in {("feedback", Role.VILLAGE_ADMIN)}:
+    if role != allowed_role and (action, role) not in RELATION_REFUSED:
         return "403"
     if (action, role) in RELATION_REFUSED:
         return "403"
@@ -91,6 +93,8 @@ ROW_ROLES = {
     ("handle", ""): ({Role.UNIT_HANDLER}, "own_unit"),
     ("feedback", "satisfied"): ({Role.CADRE, Role.VILLAGE_ADMIN}, "visiting_cadre"),
     ("feedback", "dissatisfied"): ({Role.CADRE, Role.VILLAGE_ADMIN}, "visiting_cadre"),
+    ("contact_failed", ""): ({Role.CADRE, Role.VILLAGE_ADMIN}, "visiting_cadre"),
+    ("confirm_unreachable", ""): ({Role.LEADER}, "any"),
 }
 
 
@@ -114,6 +118,10 @@ def test_every_action_in_every_state_for_every_role(ledger, world, state, action
         with clock.at(REPORTED_AT + dt.timedelta(hours=2)):
             problem = ledger.act(problem, "extend_request", Role.UNIT_HANDLER,
                                  inputs(world, "extend_request", ""))  # fmt: skip
+    if state == S.HANDLED and action == "confirm_unreachable":
+        with clock.at(REPORTED_AT + dt.timedelta(hours=2)):
+            for _ in range(3):  # the cadre tried three times, in vain
+                problem = ledger.act(problem, "contact_failed", Role.CADRE)
     outcomes = {role: expected(state, action, verdict, role) for role in ROLES}
     allowed = [role for role, outcome in outcomes.items() if outcome not in ("403", "404", "422")]
     # The refusals first (each leaves the problem as it was), then the one allowed role.
@@ -162,7 +170,9 @@ def test_buttons_offer_exactly_the_allowed_actions(ledger, world):
         Action.EXTEND_APPROVE, Action.EXTEND_DENY,
     ]  # fmt: skip
     handled = ledger.make(S.HANDLED)
-    assert actions_available(user=world.users[Role.CADRE], problem=handled) == [Action.FEEDBACK]
+    assert actions_available(user=world.users[Role.CADRE], problem=handled) == [
+        Action.FEEDBACK, Action.CONTACT_FAILED,
+    ]  # fmt: skip
     assert actions_available(user=world.users[Role.VILLAGE_ADMIN], problem=handled) == []
 
 
@@ -321,9 +331,11 @@ def test_the_database_refuses_a_closed_problem_without_a_satisfied_verdict(ledge
         )
 
 
-def test_no_action_but_a_satisfied_feedback_leads_to_closed():
+def test_no_action_but_a_satisfied_feedback_or_a_confirmed_unreachable_leads_to_closed():
     into_closed = [t for t in TRANSITIONS if t.target == S.CLOSED]
-    assert [(t.action, t.verdict) for t in into_closed] == [(Action.FEEDBACK, "satisfied")]
+    assert [(t.action, t.verdict) for t in into_closed] == [
+        (Action.FEEDBACK, "satisfied"), (Action.CONFIRM_UNREACHABLE, ""),
+    ]  # fmt: skip
 
 
 # --- the inputs each action checks --------------------------------------------------------
@@ -400,4 +412,6 @@ def test_a_problem_whose_cadre_has_no_login_waits_in_the_village_admins_feedback
     assert problem.cadre == colleague
     village_admin = world.users[Role.VILLAGE_ADMIN]
     assert list(problem_list_to_feed_back(user=village_admin)) == [problem]
-    assert actions_available(user=village_admin, problem=problem) == [Action.FEEDBACK]
+    assert actions_available(user=village_admin, problem=problem) == [
+        Action.FEEDBACK, Action.CONTACT_FAILED,
+    ]  # fmt: skip

@@ -3,16 +3,20 @@
 import pytest
 
 from pingan.accounts.models import Role
-from pingan.ledger.intake import visit_sync
-from pingan.ledger.models import Problem, ProblemEvent
+from pingan.ledger.models import Problem
 from pingan.surveys.answers import AnswerIn
-from pingan.visits.models import Answer, Visit
-from pingan.visits.services import ProblemIn
+from pingan.visits.models import Answer, Concern, ConcernItem, Visit
+from pingan.visits.services import ProblemIn, visit_sync
 from tests.factories import visit_in
 
 
-def _counts() -> tuple[int, int, int]:
-    return Visit.objects.count(), Answer.objects.count(), Problem.objects.count()
+def _counts() -> tuple[int, int, int, int]:
+    """Visits, answers, concerns and concern items (a sync never files a problem itself)."""
+    assert Problem.objects.count() == 0
+    return (
+        Visit.objects.count(), Answer.objects.count(), Concern.objects.count(),
+        ConcernItem.objects.count(),
+    )  # fmt: skip
 
 
 def test_the_same_batch_replayed_three_times_creates_once(world, field):
@@ -26,12 +30,13 @@ def test_the_same_batch_replayed_three_times_creates_once(world, field):
     first = visit_sync(actor=cadre, items=batch)
     assert [r.status for r in first] == ["created", "created", "created"]
     after_first = _counts()
-    assert after_first == (3, 3 + 2, 2)
+    assert after_first == (3, 3 + 2, 1, 2)  # one concern: the second visit's two 不满意
+    assert [r.concern_id is not None for r in first] == [False, True, False]
     for _ in range(2):
         again = visit_sync(actor=cadre, items=batch)
         assert [r.status for r in again] == ["duplicate"] * 3
-        assert [(r.visit_id, r.problem_codes) for r in again] == [
-            (r.visit_id, r.problem_codes) for r in first
+        assert [(r.visit_id, r.concern_id) for r in again] == [
+            (r.visit_id, r.concern_id) for r in first
         ]
     assert _counts() == after_first
 
@@ -67,7 +72,7 @@ def test_the_same_uuid_twice_in_one_batch(world, field):
     assert results[2].visit_id is None
     stored = Visit.objects.get(uuid=first.uuid)
     assert list(stored.answers.values_list("option__label", flat=True)) == ["安全", "满意", "知道"]
-    assert _counts() == (1, 3, 0)  # the changed item's 不安全 raised no problem
+    assert _counts() == (1, 3, 0, 0)  # the changed item's 不安全 raised no concern
 
 
 def test_a_mixed_batch_keeps_every_good_item(world, field):
@@ -90,7 +95,9 @@ def test_a_mixed_batch_keeps_every_good_item(world, field):
     assert set(Visit.objects.values_list("uuid", flat=True)) == {good.uuid, good_too.uuid}
 
 
-def test_every_negative_answer_becomes_its_own_reported_problem(world, field):
+def test_a_visit_brings_in_one_concern_with_an_item_for_everything_it_raised(world, field):
+    """Every negative answer, each described matter and the opinion: one concern, waiting for
+    triage, with an item each; feelings (single-choice answers) told from matters."""
     cadre = world.users[Role.CADRE]
     item = visit_in(
         field.households[0],
@@ -106,23 +113,34 @@ def test_every_negative_answer_becomes_its_own_reported_problem(world, field):
         problems=(ProblemIn("村口路灯坏了三个月", "基础设施"),),
     )
     [result] = visit_sync(actor=cadre, items=[item])
-    problems = Problem.objects.order_by("code")
-    assert [p.code for p in problems] == result.problem_codes
-    assert [(p.source, p.category, p.option.label if p.option else None) for p in problems] == [
-        ("survey", "治安", "不太安全"),
-        ("survey", "治安", "赌博"),
-        ("survey", "扫黑除恶", "黑恶势力"),
-        ("survey", "政法机关服务", "不满意"),
-        ("visit", "基础设施", None),
-    ]
-    assert {p.status for p in problems} == {Problem.Status.REPORTED}
-    assert problems[0].description == "您觉得您所在的村（社区）社会治安安全吗？　回答：不太安全"
-    assert all(p.visit_id == result.visit_id and p.cadre == field.cadre for p in problems)
-    assert ProblemEvent.objects.filter(action="report").count() == 5
-    # Codes are <town code>-<year of the report>-<serial>, consecutive and unique.
-    assert result.problem_codes[0].startswith(f"{world.town.code}-")
-    serials = [int(code.rsplit("-", 1)[1]) for code in result.problem_codes]
-    assert serials == list(range(serials[0], serials[0] + 5))
+    concern = Concern.objects.get()
+    assert result.concern_id == concern.pk
+    assert (concern.visit_id, concern.household, concern.cadre, concern.source) == (
+        result.visit_id, field.households[0], field.cadre, "visit",
+    )  # fmt: skip
+    assert (concern.outcome, concern.decided_at, concern.category) == ("", None, "治安")
+    assert [
+        (i.kind, i.option.label if i.option else None, i.category, i.feeling, i.text)
+        for i in concern.items.order_by("position")
+    ] == [
+        ("answer", "不太安全", "治安", True,
+         "您觉得您所在的村（社区）社会治安安全吗？　回答：不太安全"),
+        ("answer", "赌博", "治安", False, "您身边有没有下面这些问题？（可多选）　回答：赌博"),
+        ("answer", "黑恶势力", "扫黑除恶", False,
+         "您身边有没有下面这些问题？（可多选）　回答：黑恶势力"),
+        ("answer", "不满意", "政法机关服务", True, "您对人民法院的工作满意吗？　回答：不满意"),
+        ("matter", None, "基础设施", False, "村口路灯坏了三个月"),
+        ("opinion", None, "", False, "希望村口装个路灯"),
+    ]  # fmt: skip
+    assert Problem.objects.count() == 0  # problems come from triage, not from the phone
+
+
+def test_a_visit_with_nothing_to_raise_brings_in_no_concern(world, field):
+    [result] = visit_sync(
+        actor=world.users[Role.CADRE], items=[visit_in(field.households[0], field.questionnaire)]
+    )
+    assert (result.status, result.concern_id) == ("created", None)
+    assert Concern.objects.count() == 0
 
 
 def test_answers_are_refused_on_a_visit_that_cannot_carry_them(world, field):

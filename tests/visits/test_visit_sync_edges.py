@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from pingan.accounts.models import Role
-from pingan.ledger.intake import visit_sync
+from pingan.surveys.answers import AnswerIn
 from pingan.visits import services
 from pingan.visits.models import Visit
-from pingan.visits.services import BATCH_LIMIT, visit_vacancy_confirm
+from pingan.visits.services import BATCH_LIMIT, visit_sync, visit_vacancy_confirm
 from tests.factories import visit_in
 
 
@@ -58,17 +58,17 @@ def test_a_batch_of_exactly_the_limit_is_taken(world, field):
         visit_sync(actor=world.users[Role.CADRE], items=[item] * 201)
 
 
-def test_the_visits_layer_alone_answers_a_replay_without_problem_codes(world, field):
-    """Without the ledger's follow-up (`pingan.visits.services.visit_sync` on its own), a
-    replay is still the duplicate of the stored visit, with no codes to report."""
+def test_a_replay_answers_the_original_visit_and_its_concern(world, field):
     cadre = world.users[Role.CADRE]
-    item = visit_in(field.households[0], field.questionnaire)
+    item = visit_in(field.households[0], field.questionnaire,
+                    answers=(AnswerIn("safety", ("不安全",)),))  # fmt: skip
     [first] = services.visit_sync(actor=cadre, items=[item])
 
     [again] = services.visit_sync(actor=cadre, items=[item])
 
-    assert (again.status, again.visit_id, again.problem_codes) == (
-        "duplicate", first.visit_id, [],
+    assert first.concern_id is not None
+    assert (again.status, again.visit_id, again.concern_id) == (
+        "duplicate", first.visit_id, first.concern_id,
     )  # fmt: skip
 
 

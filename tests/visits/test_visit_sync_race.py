@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from pingan.accounts.models import Role
-from pingan.ledger.intake import visit_sync
 from pingan.visits.models import Visit
+from pingan.visits.services import visit_sync
 from tests.factories import visit_in
 
 

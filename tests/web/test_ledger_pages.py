@@ -183,14 +183,14 @@ def test_list_query_count_does_not_grow(world, ledger, login, django_assert_num_
     ledger.make(Problem.Status.DISPATCHED)
     client = login(world.users[Role.TOWN_ADMIN])
     # session, user, the user's region, unread count, villages, units, categories, colour
-    # counts, page count, rows
+    # counts, page count, rows, the rows' reporting households (with their cadres)
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get(reverse("web:ledger"))
     with clock.at(REPORTED_AT):
         for n in range(30):
             _manual(world, world.xinqiao if n % 2 else world.qiying, f"第{n}件", f"类别{n % 3}")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):  # as above (no banner query: cached)
         response = client.get(reverse("web:ledger"), {"q": "件"})
     assert len(response.context["page"].object_list) == 30
 
@@ -254,7 +254,7 @@ def test_detail_shows_the_calendar_warning(world, ledger, login):
         (Problem.Status.DISPATCHED, Role.LEADER, set()),  # no extension request waiting
         (Problem.Status.DISPATCHED, Role.CADRE, set()),
         (Problem.Status.DISPATCHED, Role.COUNTY_VIEWER, set()),
-        (Problem.Status.HANDLED, Role.CADRE, {"feedback"}),
+        (Problem.Status.HANDLED, Role.CADRE, {"feedback", "contact_failed"}),
         (Problem.Status.HANDLED, Role.VILLAGE_ADMIN, set()),  # the visiting cadre does it
         (Problem.Status.HANDLED, Role.TOWN_ADMIN, set()),
         (Problem.Status.CLOSED, Role.TOWN_ADMIN, set()),
@@ -461,9 +461,10 @@ def test_actions_need_post(world, ledger, login):
 def test_detail_query_count(world, ledger, login, next_day, django_assert_num_queries):
     problem = ledger.make(Problem.Status.ACCEPTED)
     client = login(world.users[Role.TOWN_ADMIN])
-    # session, user, the user's region, unread count, problem, events, units of the dispatch form
+    # session, user, the user's region, unread count, problem, its reporting households, events,
+    # units of the dispatch form
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get(reverse("web:problem", args=[problem.pk]))
 
 

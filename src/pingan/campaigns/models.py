@@ -205,3 +205,50 @@ class LeafletIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id}: {self.quantity}"
+
+
+class ProblemCategory(TimeStamped):
+    """One category (类别) of the town's list: concerns and problems take a category from it,
+    and the routing rules name one. The town center keeps the list."""
+
+    town = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="problem_categories"
+    )
+    name = models.CharField("类别", max_length=40)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        ordering = ["town", "sort_order", "name"]
+        verbose_name = "问题类别"
+        constraints = [
+            models.UniqueConstraint(fields=["town", "name"], name="problem_category_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(TimeStamped):
+    """派单规则: when a concern's words contain one of `keywords`, suggest `category` and
+    `unit`. Rules are tried by `priority` (lower first); the town center edits them."""
+
+    town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    keywords = models.CharField("关键词", max_length=500, help_text="用空格或顿号分隔")
+    category = models.CharField("类别", max_length=40)
+    unit = models.ForeignKey(
+        "accounts.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    priority = models.PositiveSmallIntegerField("优先级", default=100)
+    active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        ordering = ["town", "priority", "id"]
+        verbose_name = "派单规则"
+
+    def __str__(self) -> str:
+        return f"{self.keywords} → {self.category}"
+
+    def keyword_list(self) -> list[str]:
+        words = self.keywords.replace("、", " ").replace("，", " ").replace(",", " ").split()
+        return [word for word in words if word]

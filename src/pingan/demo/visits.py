@@ -18,10 +18,9 @@ from django.db import transaction
 from pingan.accounts.models import Person
 from pingan.campaigns.models import Assignment, Campaign, Phase
 from pingan.core import clock
-from pingan.ledger.intake import visit_sync
 from pingan.surveys.answers import AnswerIn
 from pingan.visits.models import Visit
-from pingan.visits.services import BATCH_LIMIT, ProblemIn, VisitIn
+from pingan.visits.services import BATCH_LIMIT, ProblemIn, VisitIn, visit_sync
 
 # Option label -> weight, per question (a rural town where most people feel safe and satisfied).
 SPREADS: dict[str, dict[str, int]] = {

@@ -12,11 +12,11 @@ from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Valu
 from pingan.accounts.models import User
 from pingan.campaigns.models import Campaign
 from pingan.campaigns.selectors import campaign_current, household_list
-from pingan.ledger.models import Problem
+from pingan.ledger.models import ProblemConcern
 from pingan.regions.models import Household
 from pingan.regions.selectors import town_for_user
 from pingan.surveys.services import questionnaire_export
-from pingan.visits.models import Visit
+from pingan.visits.models import ConcernItem, Visit
 from pingan.visits.selectors import household_list_with_visit_state
 
 
@@ -114,20 +114,20 @@ def household_search_q(query: str) -> Q:
 def visit_list_for_household(
     *, user: User, campaign: Campaign, household_id: int
 ) -> QuerySet[Visit]:
-    """Every visit of one household in the campaign, newest first, with who made it and the
-    problems it raised; empty when the household is outside the user's scope."""
+    """Every visit of one household in the campaign, newest first, with who made it, the
+    concern (反映) it raised with its items, and the problems that concern went into; empty
+    when the household is outside the user's scope."""
     return (
         Visit.objects.filter(
             campaign=campaign, household_id=household_id, household__in=household_list(user=user)
         )
-        .select_related("cadre")
+        .select_related("cadre", "concern")
         .prefetch_related(
+            Prefetch("concern__items", queryset=ConcernItem.objects.order_by("position", "id")),
             Prefetch(
-                "problems",
-                queryset=Problem.objects.only(
-                    "code", "status", "category", "description", "source", "visit_id"
-                ).order_by("code"),
-            )
+                "concern__problem_links",
+                queryset=ProblemConcern.objects.select_related("problem").order_by("problem__code"),
+            ),
         )
         .order_by("-ended_at", "-id")
     )

@@ -11,6 +11,12 @@ reported ──accept──> accepted ──dispatch──> dispatched ──han
    └─reject─> rejected     ^                   │ ├─extend_request / extend_approve / extend_deny
                            └──────return───────┘ └─remind                   └─dissatisfied─> dispatched
 ```
+
+A problem triaged from concerns (`ledger.triage`) starts as accepted. Its reporting households
+(`ProblemReporter`) give their verdicts one by one: a satisfied verdict, or the leader's
+confirmation that a household could not be reached after 3 recorded tries (contact_failed),
+closes the problem only when it is the last household waiting (until then it stays handled);
+one dissatisfied household sends it back (重办).
 """
 
 import datetime as dt
@@ -38,6 +44,8 @@ class Action(StrEnum):
     REMIND = "remind"
     HANDLE = "handle"
     FEEDBACK = "feedback"
+    CONTACT_FAILED = "contact_failed"
+    CONFIRM_UNREACHABLE = "confirm_unreachable"
 
 
 class Relation(StrEnum):
@@ -45,8 +53,8 @@ class Relation(StrEnum):
 
     ANY = "any"  # anyone of the role whose region holds the problem
     OWN_UNIT = "own_unit"  # the problem is dispatched to the user's unit
-    VISITING_CADRE = "visiting_cadre"  # the cadre who visited (or the village admin, when
-    # the problem has no visiting cadre, e.g. one raised by phone)
+    VISITING_CADRE = "visiting_cadre"  # the cadre who visits a reporting household (or the
+    # village admin, when that household has no visiting cadre with a login)
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.FEEDBACK, Status.HANDLED, Status.DISPATCHED, {CADRE, VILLAGE},
        Relation.VISITING_CADRE, "群众不满意，重新交办", ("verdict", "reason"),
        Problem.Verdict.DISSATISFIED),
+    _t(Action.CONTACT_FAILED, Status.HANDLED, Status.HANDLED, {CADRE, VILLAGE},
+       Relation.VISITING_CADRE, "联系未果"),
+    _t(Action.CONFIRM_UNREACHABLE, Status.HANDLED, Status.CLOSED, {LEADER}, Relation.ANY,
+       "确认无法联系"),
 )  # fmt: skip
 
 ACTION_LABELS: dict[str, str] = {
@@ -110,14 +122,16 @@ ACTION_LABELS: dict[str, str] = {
     Action.REMIND: "催办",
     Action.HANDLE: "办结",
     Action.FEEDBACK: "反馈群众评价",
+    Action.CONTACT_FAILED: "联系未果",
+    Action.CONFIRM_UNREACHABLE: "确认无法联系",
 }
 
 # Events that are not user actions: the first report, and what `tick` writes.
 EVENT_LABELS: dict[str, str] = {
     **ACTION_LABELS,
     "report": "登记",
-    "redo": "重新交办",
-    "close": "销号",
+    "file": "立案",
+    "merge": "并案",
     "tick_remind": "到期提醒",
     "supervise": "督办",
     "criticize": "列入通报批评",
@@ -163,20 +177,37 @@ def roles_for(action: str) -> frozenset[str]:
     return frozenset().union(*(t.roles for t in transitions_for(action)))
 
 
-def related(user, problem: Problem, relation: Relation) -> bool:
+def related(user, problem: Problem, relation: Relation, reporter=None) -> bool:
     """Whether `user` stands in `relation` to `problem` (their region scope is checked by the
-    selector that found the problem)."""
+    selector that found the problem). For the visiting cadre: to `reporter`, or to any
+    reporting household still waiting for its verdict."""
     if relation == Relation.ANY:
         return True
     if relation == Relation.OWN_UNIT:
         return user.unit_id is not None and problem.unit_id == user.unit_id
     # VISITING_CADRE
+    households = [reporter] if reporter is not None else waiting_reporters(problem)
+    if not households:  # a problem kept before reporting households existed
+        return _visits(user, problem.cadre)
+    return any(_visits(user, r.cadre) for r in households)
+
+
+def _visits(user, cadre) -> bool:
+    """The cadre themself; the village admin stands in for a household without a visiting
+    cadre who can sign in."""
     if user.role == Role.CADRE:
-        return problem.cadre is not None and problem.cadre.user_id == user.pk
-    return problem.cadre is None or problem.cadre.user_id is None or not problem.cadre.active
+        return cadre is not None and cadre.user_id == user.pk
+    return cadre is None or cadre.user_id is None or not cadre.active
 
 
-def transition_find(*, user, problem: Problem, action: str, verdict: str = "") -> Transition:
+def waiting_reporters(problem: Problem) -> list:
+    """The reporting households still to give their verdict (prefetched `reporters` used)."""
+    return [r for r in problem.reporters.all() if not r.done]
+
+
+def transition_find(
+    *, user, problem: Problem, action: str, verdict: str = "", reporter=None
+) -> Transition:
     """The table row for `action` on `problem` by `user`, or the refusal to show them.
 
     Order of checks: an action the role never takes → 403; the right role but not this
@@ -186,7 +217,7 @@ def transition_find(*, user, problem: Problem, action: str, verdict: str = "") -
         raise ActionInvalid(f"未知的操作：{action}", field="action")
     if user.role not in roles_for(action):
         raise ActionForbidden(f"您的角色无权执行「{ACTION_LABELS[action]}」")
-    if not any(related(user, problem, t.relation) for t in rows if user.role in t.roles):
+    if not any(related(user, problem, t.relation, reporter) for t in rows if user.role in t.roles):
         raise ActionForbidden(
             "该问题未交办给您的单位"
             if any(t.relation == Relation.OWN_UNIT for t in rows)
@@ -198,19 +229,19 @@ def transition_find(*, user, problem: Problem, action: str, verdict: str = "") -
             f"问题当前为「{problem.get_status_display()}」，不能「{ACTION_LABELS[action]}」"
         )
     if len(from_here) == 1 and not from_here[0].verdict:
-        return _allowed(user, problem, from_here[0])
+        return _allowed(user, problem, from_here[0], reporter)
     for row in from_here:
         if row.verdict == verdict:
-            return _allowed(user, problem, row)
+            return _allowed(user, problem, row, reporter)
     raise ActionInvalid("请选择群众评价：满意或不满意", field="verdict")
 
 
-def _allowed(user, problem: Problem, row: Transition) -> Transition:
+def _allowed(user, problem: Problem, row: Transition, reporter=None) -> Transition:
     """The row actually chosen (feedback: by its verdict) must itself allow the user's role
     and relation; the checks above only ruled out users no row of the action allows."""
     if user.role not in row.roles:
         raise ActionForbidden(f"您的角色无权「{row.label}」")
-    if not related(user, problem, row.relation):
+    if not related(user, problem, row.relation, reporter):
         raise ActionForbidden(
             "该问题未交办给您的单位"
             if row.relation == Relation.OWN_UNIT
@@ -227,6 +258,10 @@ def action_guard(
     and a unit may return a problem only within the campaign's return days."""
     if action in (Action.EXTEND_APPROVE, Action.EXTEND_DENY) and problem.extension_days is None:
         return ActionInvalid("没有待审批的延期申请", field="days")
+    if action == Action.CONFIRM_UNREACHABLE and not any(
+        r.tries >= 3 for r in waiting_reporters(problem)
+    ):
+        return ActionInvalid("没有联系未果满 3 次、等待确认的反映户", field="reporter_id")
     if action == Action.EXTEND_REQUEST and problem.extension_days is not None:
         return ActionInvalid("已有一项延期申请等待领导审批", field="days")
     if action == Action.RETURN and problem.dispatched_at is not None:

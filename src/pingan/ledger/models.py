@@ -35,6 +35,8 @@ class Problem(TimeStamped):
     class Verdict(models.TextChoices):
         SATISFIED = "satisfied", "满意"
         DISSATISFIED = "dissatisfied", "不满意"
+        # Every reporting household was confirmed unreachable by the leader, none satisfied.
+        UNREACHABLE = "unreachable", "无法联系（领导确认）"
 
     code = models.CharField("编号", max_length=32, unique=True)
     campaign = models.ForeignKey(
@@ -89,6 +91,9 @@ class Problem(TimeStamped):
     supervised_at = models.DateTimeField("督办时间", null=True, blank=True)
     criticized_at = models.DateTimeField("列入通报批评", null=True, blank=True)
     redo_count = models.PositiveSmallIntegerField("重办次数", default=0)
+    # Reporting households (`ProblemReporter`) still to give their verdict on the current
+    # result; the problem closes only when none is left.
+    reporters_waiting = models.PositiveIntegerField("待反馈户数", default=0)
     reported_at = models.DateTimeField("登记时间", default=clock.now, db_index=True)
     closed_at = models.DateTimeField("销号时间", null=True, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
@@ -119,10 +124,11 @@ class Problem(TimeStamped):
                 condition=Q(deadline__isnull=True) | Q(deadline__gt=models.F("dispatched_at")),
                 name="problem_deadline_after_dispatch",
             ),
-            # 销号 only on the resident's satisfied verdict: no other path can close a problem.
+            # 销号 only on the residents' satisfied verdict (or, when no household could be
+            # reached, the leader's confirmation of that): no other path can close a problem.
             models.CheckConstraint(
                 condition=~Q(status="closed")
-                | (Q(closed_at__isnull=False) & Q(verdict="satisfied")),
+                | (Q(closed_at__isnull=False) & Q(verdict__in=["satisfied", "unreachable"])),
                 name="problem_closed_only_satisfied",
             ),
             models.CheckConstraint(
@@ -136,8 +142,14 @@ class Problem(TimeStamped):
                 name="problem_dispatched_has_unit_and_deadline",
             ),
             models.CheckConstraint(
-                condition=Q(verdict__in=["", "satisfied", "dissatisfied"]),
+                condition=Q(verdict__in=["", "satisfied", "dissatisfied", "unreachable"]),
                 name="problem_verdict_valid",
+            ),
+            # 销号 only when every reporting household has heard the result and is satisfied
+            # (or, unreachable after 3 tries, was confirmed by the leader).
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(reporters_waiting=0),
+                name="problem_closed_only_when_no_household_waits",
             ),
             # One problem per negative option of a visit: a replayed visit never duplicates.
             models.UniqueConstraint(
@@ -149,6 +161,97 @@ class Problem(TimeStamped):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ProblemReporter(models.Model):
+    """A household that reported a problem. A problem joined from several concerns (并案) has
+    several; each hears the handling result from its visiting cadre and gives its own verdict.
+
+    The problem closes when every reporter is done: satisfied, or unreachable after
+    `UNREACHABLE_TRIES` recorded tries and confirmed so by the leader. One dissatisfied
+    reporter sends the problem back to the unit (重办), and every reporter waits again.
+    """
+
+    UNREACHABLE_TRIES = 3
+
+    class Verdict(models.TextChoices):
+        SATISFIED = "satisfied", "满意"
+        DISSATISFIED = "dissatisfied", "不满意"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="reporters")
+    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        "regions.Household", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    concern = models.ForeignKey(
+        "visits.Concern", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cadre = models.ForeignKey(
+        "accounts.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verdict = models.CharField(
+        "群众评价", max_length=16, choices=Verdict.choices, blank=True, default=""
+    )
+    verdict_note = models.CharField("评价说明", max_length=500, blank=True, default="")
+    feedback_at = models.DateTimeField("反馈时间", null=True, blank=True)
+    feedback_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    tries = models.PositiveSmallIntegerField("联系未果次数", default=0)
+    unreachable_confirmed_at = models.DateTimeField("确认无法联系", null=True, blank=True)
+    unreachable_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField("加入时间", default=clock.now)
+
+    class Meta:
+        ordering = ["problem", "added_at", "id"]
+        verbose_name = "反映户"
+        indexes = [models.Index(fields=["cadre", "verdict"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "household"],
+                condition=Q(household__isnull=False),
+                name="problem_reporter_once_per_household",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["", "satisfied", "dissatisfied"]),
+                name="problem_reporter_verdict_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(unreachable_confirmed_at__isnull=True) | Q(tries__gte=3),
+                name="problem_reporter_unreachable_after_3_tries",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id}:{self.household_id}"
+
+    @property
+    def done(self) -> bool:
+        return self.verdict == self.Verdict.SATISFIED or self.unreachable_confirmed_at is not None
+
+
+class ProblemConcern(models.Model):
+    """A concern the town center filed (立案) or joined (并案) into this problem. Triage links a
+    concern to one problem; a ledger kept before concerns existed may link one visit's concern
+    to each problem its answers raised."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="concern_links")
+    concern = models.ForeignKey(
+        "visits.Concern", on_delete=models.PROTECT, related_name="problem_links"
+    )
+    at = models.DateTimeField("时间", default=clock.now)
+
+    class Meta:
+        ordering = ["problem", "at", "id"]
+        verbose_name = "问题来源反映"
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "concern"], name="problem_concern_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id}<-{self.concern_id}"
 
 
 class ProblemEvent(models.Model):

@@ -3,7 +3,7 @@
 - town admin, leader, county viewer: every problem in their region subtree;
 - village admin: the problems of their village;
 - cadre: the problems of the households they visit, which they take back to the resident
-  (problem.cadre; a cadre who reports a problem is its cadre);
+  (problem.cadre, or the cadre of any of its reporting households);
 - unit handler: the problems dispatched to their unit (now), and those it handled or returned.
 
 Something outside the scope is "not found" (`problem_get` raises Http404).
@@ -12,14 +12,14 @@ Something outside the scope is "not found" (`problem_get` raises Http404).
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from pingan.accounts.models import Role, User
 from pingan.accounts.selectors import user_scope_path
 from pingan.core import clock
 from pingan.ledger.deadlines import Colour, colour_case, colour_q
-from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
+from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent, ProblemReporter
 
 
 def problem_scope_q(user: User) -> Q | None:
@@ -29,7 +29,8 @@ def problem_scope_q(user: User) -> Q | None:
         return None
     in_region = Q(village__path__startswith=path)
     if user.role == Role.CADRE:
-        return in_region & Q(cadre__user=user)
+        theirs = ProblemReporter.objects.filter(problem=OuterRef("pk"), cadre__user=user)
+        return in_region & (Q(cadre__user=user) | Q(Exists(theirs)))
     if user.role == Role.UNIT_HANDLER:
         if user.unit_id is None:
             return None
@@ -70,8 +71,16 @@ def problem_list_filtered(
     problems = _filtered(problem_list(user=user), filters, now)
     if filters.colour:
         problems = problems.filter(colour_q(filters.colour, now))
-    return problems.select_related("village", "unit", "cadre", "household", "campaign").annotate(
-        colour=colour_case(now)
+    return with_reporters(
+        problems.select_related("village", "unit", "cadre", "household", "campaign")
+    ).annotate(colour=colour_case(now))
+
+
+def with_reporters(problems: QuerySet[Problem]) -> QuerySet[Problem]:
+    """Prefetch the reporting households with their cadre (one query for a page), which the
+    actions a user may take on each row depend on."""
+    return problems.prefetch_related(
+        Prefetch("reporters", queryset=ProblemReporter.objects.select_related("cadre"))
     )
 
 
@@ -97,7 +106,7 @@ def _filtered(problems: QuerySet[Problem], filters: ProblemFilters, now) -> Quer
 def problem_get(*, user: User, problem_id: int, now: dt.datetime | None = None) -> Problem:
     """One problem the user may see (404 otherwise), with its colour."""
     problem = (
-        problem_list(user=user)
+        with_reporters(problem_list(user=user))
         .select_related("village__parent", "unit", "cadre", "household", "campaign", "question")
         .annotate(colour=colour_case(now or clock.now()))
         .filter(pk=problem_id)

@@ -27,11 +27,13 @@ from pingan.ledger.lifecycle import (
     roles_for,
     transition_find,
 )
-from pingan.ledger.models import Problem, ProblemEvent, ProblemSerial
+from pingan.ledger.models import Problem, ProblemEvent, ProblemReporter, ProblemSerial
 from pingan.ledger.selectors import problem_list
 from pingan.regions.models import Household, Region
 from pingan.surveys.models import Option, Question
-from pingan.visits.models import Visit
+from pingan.visits.models import Concern, Visit
+
+Status = Problem.Status
 
 
 def problem_codes_reserve(*, town: Region, year: int, count: int) -> list[str]:
@@ -61,12 +63,20 @@ class ProblemDraft:
     visit: Visit | None = None
     question: Question | None = None
     option: Option | None = None
+    concern: Concern | None = None
 
 
 @transaction.atomic
-def problem_report_many(*, actor: User, drafts: list[ProblemDraft]) -> list[Problem]:
-    """Record problems in state `reported` (the town center accepts them next), each with its
-    first ProblemEvent; codes are reserved per town in one locked step for the whole list."""
+def problem_report_many(
+    *,
+    actor: User | None,
+    drafts: list[ProblemDraft],
+    status: str = Problem.Status.REPORTED,
+    note: str = "",
+) -> list[Problem]:
+    """Record problems, each with its first ProblemEvent; codes are reserved per town in one
+    locked step for the whole list. Triage files them as `accepted` (立案, event `file`); a
+    problem recorded in `reported` waits for the town center to accept it."""
     if not drafts:
         return []
     now = clock.now()
@@ -95,19 +105,32 @@ def problem_report_many(*, actor: User, drafts: list[ProblemDraft]) -> list[Prob
             description=draft.description,
             question=draft.question,
             option=draft.option,
-            status=Problem.Status.REPORTED,
+            status=status,
             reported_at=now,
+            reporters_waiting=1,
         )
         for code, draft in zip(codes, drafts, strict=True)
+    )
+    # Each problem's reporting household: the one whose concern (or visit, or call) it is.
+    ProblemReporter.objects.bulk_create(
+        ProblemReporter(
+            problem=problem,
+            village=draft.village,
+            household=draft.household,
+            concern=draft.concern,
+            cadre=draft.cadre,
+            added_at=now,
+        )
+        for problem, draft in zip(problems, drafts, strict=True)
     )
     ProblemEvent.objects.bulk_create(
         ProblemEvent(
             problem=problem,
-            action="report",
+            action="report" if status == Problem.Status.REPORTED else "file",
             from_status="",
-            to_status=Problem.Status.REPORTED,
+            to_status=status,
             actor=actor,
-            note=problem.get_source_display(),
+            note=note or problem.get_source_display(),
             at=now,
         )
         for problem in problems
@@ -128,6 +151,7 @@ class ActionInput:
     days: int | None = None
     result: str = ""
     verdict: str = ""
+    reporter_id: int | None = None  # feedback, contact_failed, confirm_unreachable
 
 
 MAX_EXTENSION_DAYS = 60
@@ -172,9 +196,17 @@ def _dispatch_to(problem: Problem, *, unit: Unit, severity: str, now: dt.datetim
 
 
 def _apply(
-    problem: Problem, transition: Transition, data: ActionInput, *, actor: User, now: dt.datetime
+    problem: Problem,
+    transition: Transition,
+    data: ActionInput,
+    *,
+    actor: User,
+    now: dt.datetime,
+    reporter: ProblemReporter | None = None,
 ) -> dict[str, Any]:
-    """Carry out `transition` on the locked `problem`; returns the event's data."""
+    """Carry out `transition` on the locked `problem`; returns the event's data. Sets
+    `problem.status` where the outcome depends on more than the table (a household's verdict
+    that is not the last one keeps the problem handled)."""
     action = transition.action
     if action == Action.DISPATCH:
         if data.severity not in Problem.Severity.values:
@@ -228,21 +260,8 @@ def _apply(
         problem.extension_days = None
         problem.extension_reason = ""
         return {"unit_id": problem.unit_id, "unit": problem.unit.name if problem.unit else ""}
-    if action == Action.FEEDBACK:
-        problem.verdict = transition.verdict
-        problem.verdict_note = data.reason.strip()[:500]
-        problem.feedback_at = now
-        if transition.verdict == Problem.Verdict.SATISFIED:
-            problem.closed_at = now
-            return {"verdict": transition.verdict}
-        # 重办: back to the same unit, with a new deadline counted from today
-        unit = problem.unit
-        if unit is None:  # the table only leads here from handled, which had a unit
-            raise ActionInvalid("该问题没有办理单位，无法重新交办", field="verdict")
-        problem.redo_count += 1
-        deadline = _dispatch_to(problem, unit=unit, severity=problem.severity, now=now)
-        return {"verdict": transition.verdict, "redo_count": problem.redo_count,
-                "deadline": deadline.at.isoformat(), "warning": deadline.warning}  # fmt: skip
+    if action in (Action.FEEDBACK, Action.CONTACT_FAILED, Action.CONFIRM_UNREACHABLE):
+        return _household_step(problem, transition, data, actor=actor, now=now, reporter=reporter)
     return {}  # accept, reject, remind: the event's note says it all
 
 
@@ -271,14 +290,17 @@ def problem_act(
             "请刷新后重试"
         )
     now = clock.now()
-    transition = transition_find(user=actor, problem=problem, action=action, verdict=data.verdict)
+    reporter = _reporter_of(problem, action, data)
+    transition = transition_find(
+        user=actor, problem=problem, action=action, verdict=data.verdict, reporter=reporter
+    )
     refusal = action_guard(problem=problem, action=action, now=now)
     if refusal is not None:
         raise refusal
     _need(transition, data)
     from_status = problem.status
-    event_data = _apply(problem, transition, data, actor=actor, now=now)
     problem.status = transition.target
+    event_data = _apply(problem, transition, data, actor=actor, now=now, reporter=reporter)
     problem.version += 1
     problem.updated_at = now
     problem.save()
@@ -295,6 +317,92 @@ def problem_act(
     )
     _notify_after(problem, transition, actor=actor, note=note)
     return problem
+
+
+HOUSEHOLD_ACTIONS = (Action.FEEDBACK, Action.CONTACT_FAILED, Action.CONFIRM_UNREACHABLE)
+
+
+def _reporter_of(problem: Problem, action: str, data: ActionInput) -> ProblemReporter | None:
+    """The reporting household an action is about: the one named, or the only one waiting."""
+    if action not in HOUSEHOLD_ACTIONS:
+        return None
+    waiting = (
+        problem.reporters.select_for_update(of=("self",))
+        .select_related("cadre", "household")
+        .filter(verdict="", unreachable_confirmed_at__isnull=True)
+        .order_by("id")
+    )
+    if data.reporter_id is not None:
+        reporter = waiting.filter(pk=data.reporter_id).first()
+        if reporter is None:
+            raise ActionInvalid("该反映户不在等待反馈之列", field="reporter_id")
+        return reporter
+    found = list(waiting[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def _household_step(
+    problem: Problem,
+    transition: Transition,
+    data: ActionInput,
+    *,
+    actor: User,
+    now: dt.datetime,
+    reporter: ProblemReporter | None,
+) -> dict[str, Any]:
+    """A reporting household's verdict, a failed try to reach it, or the leader's confirmation
+    that it cannot be reached; closes the problem when no household waits any more."""
+    if reporter is None:
+        raise ActionInvalid("请选择反映户", field="reporter_id")
+    action = transition.action
+    done: dict[str, Any] = {"reporter_id": reporter.pk, "household_id": reporter.household_id}
+    if action == Action.CONTACT_FAILED:
+        reporter.tries += 1
+        reporter.save(update_fields=["tries"])
+        problem.status = Status.HANDLED
+        return done | {"tries": reporter.tries}
+    if action == Action.CONFIRM_UNREACHABLE:
+        if reporter.tries < ProblemReporter.UNREACHABLE_TRIES:
+            raise ActionInvalid(
+                f"该户联系未果 {reporter.tries} 次，满 3 次才能确认无法联系", field="reporter_id"
+            )
+        reporter.unreachable_confirmed_at = now
+        reporter.unreachable_confirmed_by = actor
+        reporter.save(update_fields=["unreachable_confirmed_at", "unreachable_confirmed_by"])
+    else:
+        reporter.verdict = transition.verdict
+        reporter.verdict_note = data.reason.strip()[:500]
+        reporter.feedback_at = now
+        reporter.feedback_by = actor
+        reporter.save(update_fields=["verdict", "verdict_note", "feedback_at", "feedback_by"])
+        problem.verdict = transition.verdict
+        problem.verdict_note = reporter.verdict_note
+        problem.feedback_at = now
+        if transition.verdict == Problem.Verdict.DISSATISFIED:
+            # 重办: back to the same unit, with a new deadline counted from today; every
+            # reporting household waits for the next result.
+            unit = problem.unit
+            if unit is None:  # the table only leads here from handled, which had a unit
+                raise ActionInvalid("该问题没有办理单位，无法重新交办", field="verdict")
+            problem.redo_count += 1
+            deadline = _dispatch_to(problem, unit=unit, severity=problem.severity, now=now)
+            waiting = problem.reporters.update(
+                verdict="", verdict_note="", feedback_at=None, feedback_by=None, tries=0,
+                unreachable_confirmed_at=None, unreachable_confirmed_by=None,
+            )  # fmt: skip
+            problem.reporters_waiting = waiting
+            problem.status = Status.DISPATCHED
+            return done | {"verdict": transition.verdict, "redo_count": problem.redo_count,
+                           "deadline": deadline.at.isoformat(), "warning": deadline.warning}  # fmt: skip
+    problem.reporters_waiting = max(0, problem.reporters_waiting - 1)
+    if problem.reporters_waiting == 0:
+        satisfied = problem.reporters.filter(verdict=Problem.Verdict.SATISFIED).exists()
+        problem.verdict = Problem.Verdict.SATISFIED if satisfied else Problem.Verdict.UNREACHABLE
+        problem.closed_at = now
+        problem.status = Status.CLOSED
+    else:
+        problem.status = Status.HANDLED
+    return done | {"verdict": reporter.verdict, "waiting": problem.reporters_waiting}
 
 
 def problem_link(problem: Problem) -> str:

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from pingan.core import clock
+from pingan.core.models import EncryptedPhone, TimeStamped
 
 
 class Visit(models.Model):
@@ -136,3 +137,193 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit_id}:{self.question_id}"
+
+
+class Concern(TimeStamped, EncryptedPhone):
+    """反映: what one visit, one phone call or one walk-in brought in for one household.
+
+    A visit with negative answers, matters the resident described or an opinion makes exactly
+    one concern, with an item for each (`ConcernItem`). The town center triages it (梳理) into
+    one outcome (`Outcome`): a new problem, joined to an open one, a talk by the visiting cadre
+    (思想工作), or declined. The triage services live in the ledger (`ledger.triage`), which
+    records who decided and when here, and links the concern to its problem.
+
+    A caller's name and callback number are personal data: the number is sealed like a
+    resident's (ciphertext, keyed hash, masked form), the name is encrypted and masked.
+    """
+
+    class Source(models.TextChoices):
+        VISIT = "visit", "走访"
+        PHONE = "phone", "来电"
+        WALK_IN = "walk_in", "来访"
+
+    class Outcome(models.TextChoices):
+        FILE = "file", "立案"
+        MERGE = "merge", "并案"
+        TALK = "talk", "思想工作"
+        DECLINE = "decline", "不予立案"
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="concerns"
+    )
+    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        "regions.Household",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concerns",
+    )
+    visit = models.OneToOneField(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="concern"
+    )
+    # The visiting cadre: takes results back to the household and does the 思想工作.
+    cadre = models.ForeignKey(
+        "accounts.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    category = models.CharField("类别", max_length=40, blank=True, default="")
+    text = models.TextField("群众原话", blank=True, default="")
+    caller_name_ciphertext = models.TextField("来电来访人（密文）", blank=True, default="")
+    caller_name_masked = models.CharField("来电来访人", max_length=64, blank=True, default="")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reported_at = models.DateTimeField("反映时间", default=clock.now)
+    # Triage (梳理): empty until the town center decides.
+    outcome = models.CharField(
+        "梳理结果", max_length=16, choices=Outcome.choices, blank=True, default=""
+    )
+    outcome_note = models.CharField("梳理说明", max_length=500, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("梳理时间", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        ordering = ["reported_at", "id"]
+        verbose_name = "群众反映"
+        indexes = [
+            models.Index(fields=["campaign", "outcome", "reported_at"]),
+            models.Index(fields=["village", "outcome"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["visit", "phone", "walk_in"]), name="concern_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["", "file", "merge", "talk", "decline"]),
+                name="concern_outcome_valid",
+            ),
+            # A decision always says when it was taken; an open concern has no decision time.
+            models.CheckConstraint(
+                condition=(Q(outcome="") & Q(decided_at__isnull=True))
+                | (~Q(outcome="") & Q(decided_at__isnull=False)),
+                name="concern_decided_when_triaged",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="visit") | Q(visit__isnull=False),
+                name="concern_from_a_visit_has_it",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"concern {self.pk}"
+
+    @property
+    def triaged(self) -> bool:
+        return bool(self.outcome)
+
+
+class ConcernItem(models.Model):
+    """One thing a concern holds: a negative answer, a matter the resident described, or the
+    resident's opinion. A negative answer to a single-choice question is a feeling (感受: 不太
+    安全, 不满意…) with nothing concrete to fix; a checked option of a multiple-choice question
+    (赌博, 盗窃抢劫…), a described matter and an opinion are matters (事项)."""
+
+    class Kind(models.TextChoices):
+        ANSWER = "answer", "问卷回答"
+        MATTER = "matter", "反映事项"
+        OPINION = "opinion", "意见建议"
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    question = models.ForeignKey(
+        "surveys.Question", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    option = models.ForeignKey(
+        "surveys.Option", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField("内容")
+    category = models.CharField("类别", max_length=40, blank=True, default="")
+    feeling = models.BooleanField("感受（无具体事项）", default=False)
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+
+    class Meta:
+        ordering = ["concern", "position", "id"]
+        verbose_name = "反映内容"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["answer", "matter", "opinion"]),
+                name="concern_item_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="answer") | Q(option__isnull=False),
+                name="concern_item_answer_has_option",
+            ),
+            # Every negative answer of a visit is on exactly one item.
+            models.UniqueConstraint(
+                fields=["concern", "option"],
+                condition=Q(kind="answer"),
+                name="concern_item_answer_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concern_id}:{self.kind}"
+
+
+class ThoughtWork(TimeStamped):
+    """思想工作: a resident unhappy with nothing concrete to fix (\"不太安全\" with no reason), or
+    whose concern also carried such feelings. The visiting cadre talks with them face to face
+    and records the date, what was said, and whether their view changed (转变 / 未转变)."""
+
+    class View(models.TextChoices):
+        CHANGED = "changed", "已转变"
+        UNCHANGED = "unchanged", "未转变"
+
+    concern = models.OneToOneField(Concern, on_delete=models.PROTECT, related_name="thought_work")
+    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        "regions.Household", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cadre = models.ForeignKey(
+        "accounts.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    talked_on = models.DateField("谈话日期", null=True, blank=True)
+    notes = models.TextField("谈话内容", blank=True, default="")
+    view = models.CharField("群众看法", max_length=16, choices=View.choices, blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField("记录时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "思想工作"
+        indexes = [models.Index(fields=["cadre", "recorded_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(view__in=["", "changed", "unchanged"]),
+                name="thought_work_view_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(recorded_at__isnull=True) & Q(view=""))
+                | (Q(recorded_at__isnull=False) & ~Q(view="") & Q(talked_on__isnull=False)),
+                name="thought_work_recorded_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"thought work {self.pk}"

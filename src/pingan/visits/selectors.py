@@ -21,6 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from pingan.accounts.models import Person, Role, User
+from pingan.accounts.selectors import user_scope_path
 from pingan.campaigns.models import Assignment, Campaign
 from pingan.campaigns.selectors import (
     assignment_current_list,
@@ -31,7 +32,7 @@ from pingan.core import clock
 from pingan.regions.models import Household, Region
 from pingan.regions.selectors import count_subquery
 from pingan.surveys.models import Questionnaire
-from pingan.visits.models import Answer, Visit
+from pingan.visits.models import Answer, Concern, Visit
 from pingan.visits.rates import HUNDRED, RateFigure, _ratio, rate_figures
 
 
@@ -419,3 +420,26 @@ def area_rates(
         group_by=None,
     ).get(None, {})
     return [(d, figures.get(d["key"])) for d in definitions]
+
+
+# ---------------------------------------------------------------------------------------------
+# Concerns (反映): the town center, leaders and the county see their region's, a village admin
+# their village's, a cadre those of their own visits and households, a unit handler none.
+
+
+def concern_scope_q(user: User) -> Q | None:
+    """The filter on Concern for this user, or None when they may see no concern."""
+    path = user_scope_path(user)
+    if path is None or user.role == Role.UNIT_HANDLER:
+        return None
+    in_region = Q(village__path__startswith=path)
+    if user.role == Role.CADRE:
+        return in_region & Q(cadre__user=user)
+    return in_region
+
+
+def concern_list(*, user: User) -> QuerySet[Concern]:
+    scope = concern_scope_q(user)
+    if scope is None:
+        return Concern.objects.none()
+    return Concern.objects.filter(scope)

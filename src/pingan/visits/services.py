@@ -2,8 +2,9 @@
 
 `visit_sync` takes a batch from a cadre's phone. Each item is handled on its own, inside its
 own savepoint, and gets its own status:
-- `created`: stored now, with its answers (and, through the `follow_up` a higher layer
-  passes in, whatever the visit raised: `pingan.ledger.intake` files it as problems);
+- `created`: stored now, with its answers and, when the visit brought in anything (negative
+  answers, matters the resident described, an opinion), exactly one concern (反映) for the
+  town center to triage (`pingan.ledger.triage`);
 - `duplicate`: the same uuid with the same content was stored before; the original result
   is returned and nothing is created (a phone that lost the answer simply sends again);
 - `conflict`: the same uuid arrived before with different content (409 for that item);
@@ -16,9 +17,10 @@ import datetime as dt
 import uuid as uuid_module
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from pingan.accounts.models import Person, User
 from pingan.campaigns.models import Assignment
@@ -28,7 +30,8 @@ from pingan.regions.models import Household
 from pingan.surveys.answers import AnswerIn, CheckedAnswers, QuestionnaireIndex, answers_check
 from pingan.surveys.models import Option, Question, Questionnaire
 from pingan.surveys.services import questionnaire_freeze
-from pingan.visits.models import Answer, Visit
+from pingan.visits.concerns import OPINION_KEY, concern_category, concern_items
+from pingan.visits.models import Answer, Concern, ConcernItem, Visit
 from pingan.visits.selectors import user_can_confirm_vacancy
 
 BATCH_LIMIT = 200
@@ -68,37 +71,12 @@ class VisitIn:
     app_version: str = ""
 
 
-@dataclass(frozen=True)
-class VisitWritten:
-    """A visit just stored by a sync, with what it raised: the negative answers (question,
-    option) and the matters the resident described, for the follow-up to act on."""
-
-    visit: Visit
-    assignment: Assignment
-    negative: tuple[tuple[Question, Option], ...]
-    raised: tuple[ProblemIn, ...]
-
-
-class VisitFollowUp(Protocol):
-    """What a higher layer does with the visits a sync stores. The visits layer knows nothing
-    of the ledger; the ledger passes this in (`pingan.ledger.intake.PROBLEMS_FROM_VISITS`)."""
-
-    def written(self, *, actor: User, visits: list[VisitWritten]) -> list[list[str]]:
-        """Inside the sync's transaction: act on what each visit raised and return, per visit,
-        the references to report back to the phone (the ledger: problem codes)."""
-        ...
-
-    def references(self, *, visit_ids: list[int]) -> dict[int, list[str]]:
-        """The references of visits stored before, to answer a replay with the original."""
-        ...
-
-
 @dataclass
 class SyncResult:
     uuid: uuid_module.UUID
     status: str  # created | duplicate | conflict | rejected
     visit_id: int | None = None
-    problem_codes: list[str] = field(default_factory=list)
+    concern_id: int | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     detail: str = ""
 
@@ -113,10 +91,12 @@ def _error(loc: str | list[str], msg: str) -> dict[str, Any]:
     return {"loc": [loc] if isinstance(loc, str) else loc, "msg": msg, "type": "value_error"}
 
 
-def _previous(visit: Visit, item: VisitIn, actor: User, codes: list[str]) -> SyncResult:
-    """What a uuid already stored answers now: the original result, or a conflict."""
+def _previous(visit: Visit, item: VisitIn, actor: User) -> SyncResult:
+    """What a uuid already stored answers now: the original result, or a conflict. `visit`
+    comes with its concern's id annotated (`concern_pk`)."""
     if visit.payload_digest == item.digest and visit.submitted_by_id == actor.pk:
-        return SyncResult(item.uuid, "duplicate", visit_id=visit.pk, problem_codes=sorted(codes))
+        concern_id = getattr(visit, "concern_pk", None)
+        return SyncResult(item.uuid, "duplicate", visit_id=visit.pk, concern_id=concern_id)
     return SyncResult(
         item.uuid,
         "conflict",
@@ -133,10 +113,8 @@ class _BatchContext:
         actor: User,
         items: list[VisitIn],
         indexes: dict[int, QuestionnaireIndex | None] | None = None,
-        follow_up: VisitFollowUp | None = None,
     ) -> None:
         self.actor = actor
-        self.follow_up = follow_up
         self.person: Person | None = Person.objects.filter(user=actor, active=True).first()
         household_ids = {item.household_id for item in items}
         assignments = (
@@ -230,10 +208,11 @@ def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
     ]
     insert_objects(visits)
     answers: list[tuple] = []
-    written: list[VisitWritten] = []
+    concerns: list[tuple[int, Concern, list[ConcernItem]]] = []  # (position in pending, …)
     used: dict[int, Questionnaire] = {}
-    for p, visit in zip(pending, visits, strict=True):
-        negative: tuple[tuple[Question, Option], ...] = ()
+    for index, (p, visit) in enumerate(zip(pending, visits, strict=True)):
+        negative: list[tuple[Question, Option]] = []
+        opinion = p.item.opinion.strip()
         if p.checked is not None:
             questionnaire = p.checked.questionnaire
             used[questionnaire.pk] = questionnaire
@@ -242,22 +221,40 @@ def _write(pending: list[_Pending], context: _BatchContext) -> list[SyncResult]:
                  a.answer_ms)
                 for a in p.checked.answers
             )  # fmt: skip
-            negative = tuple(p.checked.negative)
-        written.append(VisitWritten(visit, p.assignment, negative, p.item.problems))
+            negative = p.checked.negative
+            opinion = opinion or next(
+                (a.text.strip() for a in p.checked.answers if a.question.key == OPINION_KEY), ""
+            )
+        items = concern_items(negative=negative, matters=p.item.problems, opinion=opinion)
+        if items:
+            concern = Concern(
+                campaign=p.assignment.campaign,
+                village=p.assignment.household.village,
+                household=p.assignment.household,
+                visit=visit,
+                cadre=p.assignment.cadre,
+                source=Concern.Source.VISIT,
+                category=concern_category(items),
+                reported_by=context.actor,
+                reported_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            concerns.append((index, concern, items))
     insert_rows(Answer, ANSWER_COLUMNS, answers)
     for questionnaire in used.values():
         if questionnaire.frozen_at is None:
             questionnaire_freeze(questionnaire=questionnaire)
             questionnaire.frozen_at = now
-    follow_up = context.follow_up
-    codes = (
-        follow_up.written(actor=context.actor, visits=written)
-        if follow_up is not None
-        else [[] for _ in written]
-    )
+    insert_objects([concern for _, concern, _ in concerns])
+    for _, concern, items in concerns:
+        for item in items:
+            item.concern = concern
+    insert_objects([item for _, _, items in concerns for item in items])
+    concern_ids = {index: concern.pk for index, concern, _ in concerns}
     return [
-        SyncResult(p.item.uuid, "created", visit_id=visit.pk, problem_codes=visit_codes)
-        for p, visit, visit_codes in zip(pending, visits, codes, strict=True)
+        SyncResult(p.item.uuid, "created", visit_id=visit.pk, concern_id=concern_ids.get(index))
+        for index, (p, visit) in enumerate(zip(pending, visits, strict=True))
     ]
 
 
@@ -266,11 +263,8 @@ def visit_sync(
     actor: User,
     items: list[VisitIn],
     indexes: dict[int, QuestionnaireIndex | None] | None = None,
-    follow_up: VisitFollowUp | None = None,
 ) -> list[SyncResult]:
     """Store a batch of visits from one cadre, each exactly once. See the module docstring.
-    `follow_up` acts on what the new visits raised, in the same transaction; the product's
-    sync (`pingan.ledger.intake.visit_sync`) passes the ledger's.
 
     Every item is checked first. The good ones are then written together in one transaction
     (a handful of bulk statements for the whole batch). If that fails — another request took
@@ -279,11 +273,13 @@ def visit_sync(
     """
     if len(items) > BATCH_LIMIT:
         raise ValueError(f"一次最多提交 {BATCH_LIMIT} 条走访")
-    context = _BatchContext(actor, items, indexes, follow_up)
+    context = _BatchContext(actor, items, indexes)
     stored = {
-        visit.uuid: visit for visit in Visit.objects.filter(uuid__in=[item.uuid for item in items])
+        visit.uuid: visit
+        for visit in Visit.objects.filter(uuid__in=[item.uuid for item in items]).annotate(
+            concern_pk=F("concern__id")
+        )
     }
-    references = _references(context, [visit.pk for visit in stored.values()])
     results: list[SyncResult | None] = [None] * len(items)
     pending: list[_Pending] = []
     seen: dict[uuid_module.UUID, VisitIn] = {}
@@ -298,8 +294,7 @@ def visit_sync(
             continue
         seen[item.uuid] = item
         if item.uuid in stored:
-            visit = stored[item.uuid]
-            results[position] = _previous(visit, item, actor, references.get(visit.pk, []))
+            results[position] = _previous(stored[item.uuid], item, actor)
             continue
         try:
             assignment, checked = _check(item, context)
@@ -324,17 +319,14 @@ def _write_one(pending: _Pending, context: _BatchContext, actor: User) -> SyncRe
             return _write([pending], context)[0]
     except IntegrityError:
         # Another request stored the same uuid first: answer as a replay would.
-        winner = Visit.objects.filter(uuid=pending.item.uuid).first()
+        winner = (
+            Visit.objects.filter(uuid=pending.item.uuid)
+            .annotate(concern_pk=F("concern__id"))
+            .first()
+        )
         if winner is None:
             raise
-        codes = _references(context, [winner.pk]).get(winner.pk, [])
-        return _previous(winner, pending.item, actor, codes)
-
-
-def _references(context: _BatchContext, visit_ids: list[int]) -> dict[int, list[str]]:
-    if not visit_ids or context.follow_up is None:
-        return {}
-    return context.follow_up.references(visit_ids=visit_ids)
+        return _previous(winner, pending.item, actor)
 
 
 class VacancyConfirmDenied(PermissionError):

@@ -241,6 +241,11 @@ class ActionIn(Schema):
     verdict: VerdictCode | None = Field(
         None, max_length=16, description=f"群众评价：{_choices(VERDICT_LABELS)}"
     )
+    reporter_id: int | None = Field(
+        None,
+        description="反映户（problem 的 reporters 中的 id）：群众评价、联系不上、确认联系不上时"
+        "指明是哪一户；只有一户待评价时可不填",
+    )
 
 
 @router.get(
@@ -297,6 +302,7 @@ def problem_action(request: AuthedRequest, problem_id: int, payload: ActionIn):
             days=payload.days,
             result=payload.result,
             verdict=payload.verdict or "",
+            reporter_id=payload.reporter_id,
         ),
     )
     # A unit that returned the problem still sees it (its own history): always in scope.

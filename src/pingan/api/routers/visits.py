@@ -20,9 +20,8 @@ from pydantic import ValidationError as PydanticValidationError
 from pingan.api.errors import translate_error
 from pingan.api.schemas import ErrorOut
 from pingan.api.security import AuthedRequest
-from pingan.ledger.intake import visit_sync
 from pingan.surveys.answers import AnswerIn
-from pingan.visits.services import BATCH_LIMIT, ProblemIn, SyncResult, VisitIn
+from pingan.visits.services import BATCH_LIMIT, ProblemIn, SyncResult, VisitIn, visit_sync
 
 router = Router(tags=["visits"])
 
@@ -86,7 +85,10 @@ class SyncItemOut(Schema):
     status: Literal["created", "duplicate", "conflict", "rejected"]
     code: int = Field(description="该条的 HTTP 语义状态：201 新建、200 重放、409 冲突、422 拒绝")
     visit_id: int | None = None
-    problem_codes: list[str] = Field(default_factory=list)
+    concern_id: int | None = Field(
+        None,
+        description="这次走访带回的群众反映（有不满意回答、反映事项或意见时才有），待镇综治中心梳理",
+    )
     detail: str = ""
     errors: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -144,7 +146,7 @@ def _out(result: SyncResult) -> dict[str, Any]:
         "status": result.status,
         "code": ITEM_CODE[result.status],
         "visit_id": result.visit_id,
-        "problem_codes": result.problem_codes,
+        "concern_id": result.concern_id,
         "detail": result.detail,
         "errors": result.errors,
     }
