@@ -15,11 +15,14 @@ from ninja.renderers import JSONRenderer
 from pingan.api.errors import error_response, install_exception_handlers
 from pingan.api.routers import (
     assignments,
+    attachments,
     auth,
     bulletins,
+    concerns,
     me,
     notifications,
     problems,
+    talks,
     villages,
     visits,
 )
@@ -91,3 +94,6 @@ api.add_router("/assignments", assignments.router)
 api.add_router("/problems", problems.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/towns", bulletins.router)
+api.add_router("/concerns", concerns.router)
+api.add_router("/talks", talks.router)
+api.add_router("/attachments", attachments.router)

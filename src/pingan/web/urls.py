@@ -11,6 +11,9 @@ from pingan.web import (
     ledger,
     ledger_export,
     progress,
+    urls_files,
+    urls_intake,
+    urls_triage,
     views,
 )
 
@@ -104,3 +107,6 @@ urlpatterns = [
     ),
     path("towns/<int:town_id>/leaflets/", dashboard.leaflets, name="leaflets"),
 ]
+
+# Concerns and triage (issue 12), each set in its own module.
+urlpatterns += [*urls_triage.urlpatterns, *urls_intake.urlpatterns, *urls_files.urlpatterns]

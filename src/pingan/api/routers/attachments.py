@@ -1,0 +1,5 @@
+"""The attachments endpoints (issue 12)."""
+
+from ninja import Router
+
+router = Router(tags=["attachments"])

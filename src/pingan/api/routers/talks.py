@@ -1,0 +1,5 @@
+"""The talks endpoints (issue 12)."""
+
+from ninja import Router
+
+router = Router(tags=["talks"])
