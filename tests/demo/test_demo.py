@@ -12,9 +12,8 @@ from pingan.accounts.models import Person, Role, User
 from pingan.campaigns.models import Assignment, LeafletIssue, VillageQuota
 from pingan.core import clock, crypto, pii
 from pingan.demo.town import DEMO_PASSWORD, cadres_for, demo_logins_ensure
-from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
-from pingan.visits.models import Visit
+from pingan.visits.models import ConcernItem, Visit
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -130,10 +129,10 @@ def test_demo_builds_a_synthetic_town_once_and_its_logins_work(tmp_path):
         .exists()
     )
     assert Assignment.objects.filter(cadre__user__username="cadre", ended_at__isnull=True).exists()
-    # Two days of visits through visit_sync: reached households, revisits, problems.
+    # Two days of visits through visit_sync: reached households, revisits, concerns.
     outcomes = dict(Visit.objects.values_list("outcome").annotate(n=Count("pk")).order_by())
     assert outcomes["completed"] > 5 * outcomes["not_home"] > 0
-    assert Problem.objects.filter(source="survey").exists()
+    assert ConcernItem.objects.filter(kind="answer", concern__visit__isnull=False).exists()
     assert {d.date() for d in Visit.objects.values_list("ended_at", flat=True)} <= {
         dt.date(2021, 10, 16), dt.date(2021, 10, 17)
     }  # fmt: skip

@@ -22,7 +22,7 @@ from pingan.demo.generate.places import plan_places
 from pingan.ledger.lifecycle import TRANSITIONS
 from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent, ProblemSerial
 from pingan.regions.models import Household, Region
-from pingan.visits.models import Answer, Visit
+from pingan.visits.models import Answer, Concern, Visit
 
 SEED_VILLAGES = [(f"341623101{200 + n:03d}", f"测试{n}村", 500) for n in range(1, 17)]
 ACTIONS = {"report", "tick_remind", "supervise", "criticize"} | {t.action for t in TRANSITIONS}
@@ -167,6 +167,16 @@ def test_problems_in_every_state_with_their_history(generated):
             assert history[-1].at <= problem.deadline or problem.supervised_at
     assert problems.filter(status="dispatched", redo_count__gt=0).exists()
     assert ProblemAlert.objects.filter(problem__in=problems, kind="remind").exists()
+    # Each problem has its reporting household and the concern it was filed from (立案); a
+    # handled one waits for that household's verdict, the others for none.
+    assert not problems.annotate(n=Count("reporters")).exclude(n=1).exists()
+    assert not problems.annotate(n=Count("concern_links")).exclude(n=1).exists()
+    assert not problems.filter(status="handled").exclude(reporters_waiting=1).exists()
+    assert not problems.exclude(status="handled").exclude(reporters_waiting=0).exists()
+    visit_concerns = Concern.objects.filter(campaign__town=town, source="visit")
+    assert visit_concerns.filter(outcome="file").count() == (
+        problems.exclude(source="manual").values("visit_id").distinct().count()
+    )
 
 
 def test_rerun_is_refused_then_replaced_cleanly(generated):

@@ -22,9 +22,9 @@ The same seed always gives the same ledger.
 
 import contextlib
 import datetime as dt
+import heapq
 import logging
 import random
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -38,19 +38,24 @@ from pingan.core import clock
 from pingan.core.workdays import add_working_days, is_working_day, working_day_back
 from pingan.ledger.deadlines import Colour, colour_q, deadline_for, due_soon_cutoff
 from pingan.ledger.lifecycle import Action
-from pingan.ledger.models import Problem, ProblemEvent
-from pingan.ledger.services import ActionInput, problem_act, problem_report
+from pingan.ledger.models import Problem, ProblemEvent, ProblemReporter
+from pingan.ledger.routing import TownIndex, suggest
+from pingan.ledger.services import ActionInput, problem_act
 from pingan.ledger.supervision import problem_tick
+from pingan.ledger.triage import Decision, concerns_triage
 from pingan.regions.models import Region
+from pingan.visits.concerns import category_names, concern_report, thought_work_record
+from pingan.visits.models import Concern, ConcernItem, ThoughtWork
 
-# Visit problems the town center takes from the top of the ledger each working day.
-DAILY_INTAKE = 25
+# Concerns the town center triages each working-day morning at most (the oldest first).
+DAILY_INTAKE = 400
 # Supervision runs every evening of the back-filled days (after the day's visits are synced).
 TICK_TIME = dt.time(19, 40)
-# How each taken visit problem goes on once dispatched (weights).
+# How each filed visit problem goes on once dispatched (weights).
 FATES = {"handle": 78, "open": 10, "return": 6, "extend": 6}
-REJECT_SHARE = 0.06
+DECLINE_SHARE = 0.04  # concerns with matters the center finds nothing to do about
 DISSATISFIED_SHARE = 0.12
+TALK_CHANGED_SHARE = 0.6  # residents whose view changes after the cadre's talk
 
 GENERAL, COMPLEX = Problem.Severity.GENERAL, Problem.Severity.COMPLEX
 SATISFIED, DISSATISFIED = Problem.Verdict.SATISFIED, Problem.Verdict.DISSATISFIED
@@ -80,10 +85,14 @@ RESULTS = {
     ),
     "": ("已现场查看并整改完毕，向群众说明了处理情况。",),
 }
-REJECT_REASONS = (
-    "与同户已登记问题重复，已并入一并办理",
+DECLINE_REASONS = (
     "经核实，群众所提为工作建议，不需交办，已当面解释",
     "经回访核实，反映的情况已自行解决",
+)
+TALK_NOTES = (
+    "上门面对面交流，介绍了本村近期治安防范措施和巡逻安排，群众表示理解。",
+    "讲解了派出所、司法所的联系方式和反映渠道，群众表示有事会及时反映。",
+    "听取了群众的担心，讲了近期破获的案件和防范知识，群众仍有顾虑，将继续沟通。",
 )
 RETURN_REASONS = (
     "该问题不属本单位职责，请重新交办",
@@ -124,6 +133,8 @@ class DemoLedgerResult:
     created: bool
     moved: int  # problems that left `reported`
     message: str
+    decisions: int = 0  # triage actions the town center took (a batch is one)
+    triaged: int = 0  # concerns they decided
 
 
 @dataclass
@@ -131,6 +142,7 @@ class _Case:
     """One problem's planned path: its id once reported, and the moment of its last step."""
 
     problem_id: int | None = None
+    concern_id: int | None = None
     last: dt.datetime | None = None
     dead: bool = False  # a step could not be taken (no one to take it): skip the rest
 
@@ -194,10 +206,14 @@ class _Plan:
         self.town_admin = town_admin
         self.leader = leader
         self.featured_unit = featured_unit
-        self.steps: list[_Step] = []
+        self.steps: list[_Step] = []  # a heap: steps taken at run time may plan more
+        self.seq = 0
+        self.decisions = 0
+        self.triaged = 0
         self.units = list(Unit.objects.filter(region=self.town, active=True).order_by(
             "sort_order", "name"))  # fmt: skip
         self.handlers: dict[int, User] = {}
+        self.categories = set(category_names(town=self.town))
 
     # --- units and their handlers -----------------------------------------------------------
 
@@ -244,8 +260,12 @@ class _Plan:
         if case.last is not None and at <= case.last:
             raise ValueError(f"demo ledger plan out of order at {at}")  # a bug in the plan
         case.last = at
+        self.at(at, run)
+
+    def at(self, at: dt.datetime, run: Callable[[], object]) -> None:
         if at <= self.until:
-            self.steps.append(_Step(at, len(self.steps), run))
+            self.seq += 1
+            heapq.heappush(self.steps, _Step(at, self.seq, run))
 
     def act(self, case: _Case, at: dt.datetime, actor: User | Callable[[], User | None],
             action: str, data: ActionInput | None = None) -> None:  # fmt: skip
@@ -263,42 +283,58 @@ class _Plan:
     def tick_every_evening(self, first: dt.date) -> None:
         day = first
         while (evening := dt.datetime.combine(day, TICK_TIME, clock.SHANGHAI)) <= self.until:
-            self.steps.append(
-                _Step(evening, len(self.steps), lambda: problem_tick(now=clock.now()))
-            )
+            self.at(evening, lambda: problem_tick(now=clock.now()))
             day += dt.timedelta(days=1)
 
     def run(self) -> None:
-        for step in sorted(self.steps):
+        while self.steps:
+            step = heapq.heappop(self.steps)
             with clock.at(step.at):
                 step.run()
 
     # --- the lifecycle steps, by the roles that take them ------------------------------------
 
-    def feedback_actor(self, case: _Case) -> Callable[[], User | None]:
-        """The visiting cadre (their account), else the village admin standing in."""
+    @staticmethod
+    def visitor(cadre: Person | None, village_id: int) -> User | None:
+        """Who takes a result back to a household: the visiting cadre (their account), else
+        the village admin standing in."""
+        if cadre is not None and cadre.active and cadre.user and cadre.user.is_active:
+            return cadre.user
+        return (
+            User.objects.filter(role=Role.VILLAGE_ADMIN, region_id=village_id, is_active=True)
+            .order_by("pk")
+            .first()
+        )
 
-        def find() -> User | None:
-            if case.problem_id is None:
-                return None
-            problem = Problem.objects.select_related("cadre__user").get(pk=case.problem_id)
-            cadre = problem.cadre
-            if cadre is not None and cadre.active and cadre.user and cadre.user.is_active:
-                return cadre.user
-            return (
-                User.objects.filter(role=Role.VILLAGE_ADMIN, region_id=problem.village_id,
-                                    is_active=True)
-                .order_by("pk")
-                .first()
-            )  # fmt: skip
+    def file(self, case: _Case, at: dt.datetime) -> None:
+        """立案 a registered call (受理; dispatched in a later step)."""
 
-        return find
+        def run() -> None:
+            if case.concern_id is None:
+                case.dead = True
+                return
+            [result] = self.triage([Decision(case.concern_id, 1, Concern.Outcome.FILE)])
+            case.problem_id = result.problem_id
 
-    def accept(self, case: _Case, at: dt.datetime) -> None:
-        self.act(case, at, self.town_admin, Action.ACCEPT)
+        self.add(case, at, run)
 
-    def reject(self, case: _Case, at: dt.datetime, reason: str) -> None:
-        self.act(case, at, self.town_admin, Action.REJECT, ActionInput(reason=reason))
+    def decline(self, case: _Case, at: dt.datetime, reason: str) -> None:
+        def run() -> None:
+            if case.concern_id is not None:
+                self.triage([Decision(case.concern_id, 1, Concern.Outcome.DECLINE,
+                                      reason=reason)])  # fmt: skip
+
+        self.add(case, at, run)
+
+    def triage(self, decisions: list[Decision]) -> list:
+        """One triage action of the town center (a batch is one decision)."""
+        results = concerns_triage(actor=self.town_admin, decisions=decisions)
+        refused = [r for r in results if r.status == "refused"]
+        if refused:  # a bug in the plan: the demo's decisions are all valid
+            raise ValueError(f"demo triage refused: {refused[0].detail}")
+        self.decisions += 1
+        self.triaged += len(results)
+        return results
 
     def dispatch(self, case: _Case, at: dt.datetime, unit: Unit, severity: str = GENERAL) -> None:
         self.handler(unit)  # the unit has someone to receive it
@@ -329,9 +365,32 @@ class _Plan:
                      ActionInput(reason="问题不复杂，请按原时限办结"))  # fmt: skip
 
     def feedback(self, case: _Case, at: dt.datetime, verdict: str) -> None:
+        """Each reporting household still waiting hears the result from its own cadre: the
+        first gives `verdict` (a dissatisfied one sends the problem back at once), the others
+        are satisfied."""
         reason = self.rng.choice(DISSATISFIED_REASONS) if verdict == DISSATISFIED else ""
-        self.act(case, at, self.feedback_actor(case), Action.FEEDBACK,
-                 ActionInput(verdict=verdict, reason=reason))  # fmt: skip
+
+        def run() -> None:
+            if case.dead or case.problem_id is None:
+                return
+            waiting = list(
+                ProblemReporter.objects.filter(problem_id=case.problem_id, verdict="",
+                                               unreachable_confirmed_at__isnull=True)
+                .select_related("cadre__user")
+                .order_by("id")
+            )  # fmt: skip
+            for n, reporter in enumerate(waiting):
+                who = self.visitor(reporter.cadre, reporter.village_id)
+                problem = Problem.objects.only("status", "version").get(pk=case.problem_id)
+                if who is None or problem.status != Problem.Status.HANDLED:
+                    return
+                said = verdict if n == 0 else SATISFIED
+                problem_act(actor=who, problem_id=case.problem_id, action=Action.FEEDBACK,
+                            version=problem.version,
+                            data=ActionInput(verdict=said, reason=reason if n == 0 else "",
+                                             reporter_id=reporter.pk))  # fmt: skip
+
+        self.add(case, at, run)
 
     def handle_and_feed_back(self, case: _Case, day: dt.date, unit: Unit, *,
                              verdict: str = SATISFIED, redo: bool = True) -> None:  # fmt: skip
@@ -349,14 +408,19 @@ class _Plan:
 
     def report_call(self, case: _Case, at: dt.datetime, household_id: int, call: tuple) -> None:
         description, category, _ = call
+        source = Concern.Source.WALK_IN if description.startswith("来访") else Concern.Source.PHONE
 
         def run() -> None:
-            problem = problem_report(actor=self.town_admin, village_id=None,
-                                     household_id=household_id, description=description,
-                                     category=category)  # fmt: skip
-            case.problem_id = problem.pk
+            concern = concern_report(actor=self.town_admin, household_id=household_id,
+                                     text=description, category=self.category(category),
+                                     source=source)  # fmt: skip
+            case.concern_id = concern.pk
 
         self.add(case, at, run)
+
+    def category(self, name: str) -> str:
+        """`name` when the town's category list has it (the seed's does), else none."""
+        return name if name in self.categories else ""
 
     def calls(self, *, households: list[int], featured: list[int]) -> int:
         """Plan the calls; returns how many. `featured` are households of the demo cadre, who
@@ -487,74 +551,99 @@ class _Plan:
             case = _Case()
             minute = 7 * index
             self.report_call(case, _moment(day, 9, minute), where, CALLS[call])
-            self.accept(case, _moment(day, 9, minute + 3))
+            self.file(case, _moment(day, 9, minute + 3))
             self.dispatch(case, _moment(day, 14, minute), unit)
             then(case, day, unit)
-        # 11. Rejected (不予受理); 12. accepted today, not dispatched yet (已受理).
+        # 11. Declined (不予立案); 12. filed today, not dispatched yet (已受理).
         rejected = _Case()
         self.report_call(rejected, _moment(early_day(5), 10, 0), household(7), CALLS[9])
-        self.reject(rejected, _moment(early_day(5), 10, 20),
-                    "经核实，该户已于节前通过12345热线反映，已由应急管理办公室处理完毕")  # fmt: skip
+        self.decline(rejected, _moment(early_day(5), 10, 20),
+                     "经核实，该户已于节前通过12345热线反映，已由应急管理办公室处理完毕")  # fmt: skip
         waiting = _Case()
         self.report_call(waiting, _moment(last, 9, 40), household(8), CALLS[11])
-        self.accept(waiting, _moment(last, 10, 10))
+        self.file(waiting, _moment(last, 10, 10))
         return len(plans) + 2
 
-    # --- the problems the visits raised ------------------------------------------------------
+    # --- what the visits brought in: the town center's triage each morning ------------------
 
-    def intake(self, *, first: dt.date, daily: int) -> int:
-        """Each working day from `first`, the town center takes `daily` reported problems
-        raised by visits, the oldest of each day's visits in turn (the daily ledger has a few
-        from every day); returns how many it took."""
-        rows = list(
-            Problem.objects.filter(campaign=self.campaign, status=Problem.Status.REPORTED)
-            .exclude(source=Problem.Source.MANUAL)
-            .order_by("reported_at", "id")
-            .values_list("id", "reported_at", "question__key", "category")
-        )
-        waiting: dict[dt.date, deque[tuple]] = {}
-        for row in rows:
-            waiting.setdefault(clock.local(row[1]).date(), deque()).append(row)
-        taken = 0
+    def intake(self, *, first: dt.date, daily: int) -> None:
+        """Each working day from `first`, at 08:40, the town center triages the concerns that
+        came in before the morning (at most `daily`, the oldest first), taking each concern's
+        suggested outcome: one triage action per group (立案并交办 to one unit, 并案 into one
+        problem, 思想工作, 不予立案). What follows is planned from what the triage made."""
         for day in _working_days(first, self.until.date()):
-            morning = _moment(day, 8, 0)
-            queues = [q for q in waiting.values() if q and q[0][1] < morning]
-            batch: list[tuple] = []
-            while queues and len(batch) < daily:
-                for queue in list(queues):
-                    if len(batch) < daily:
-                        batch.append(queue.popleft())
-                    if not queue:
-                        queues.remove(queue)
-            batch.sort(key=lambda row: (row[1], row[0]))
-            for i, (problem_id, _, question, category) in enumerate(batch):
-                self.visit_problem(_Case(problem_id=problem_id), day, i, question, category)
-            taken += len(batch)
-        return taken
+            self.at(_moment(day, 8, 40), lambda day=day: self.triage_day(day, daily))
 
-    def visit_problem(self, case: _Case, day: dt.date, i: int, question: str | None,
-                      category: str) -> None:  # fmt: skip
+    def triage_day(self, day: dt.date, daily: int) -> None:
         rng = self.rng
-        morning = _moment(day, 8, 40 + 3 * i)
-        if rng.random() < REJECT_SHARE:
-            self.reject(case, morning, rng.choice(REJECT_REASONS))
+        concerns = list(
+            Concern.objects.filter(campaign=self.campaign, outcome="",
+                                   source=Concern.Source.VISIT,
+                                   reported_at__lt=_moment(day, 8, 0))
+            .order_by("reported_at", "id")[:daily]
+        )  # fmt: skip
+        if not concerns:
             return
-        self.accept(case, morning)
-        unit = self.unit(QUESTION_UNITS.get(question or "") or CATEGORY_UNITS.get(category, CENTER))
-        severity = COMPLEX if category == "矛盾纠纷" and rng.random() < 0.4 else GENERAL
-        sent = day if rng.random() < 0.92 else _after(day, 1)
-        self.dispatch(case, _moment(sent, 14 if sent == day else 9, 2 * i), unit, severity)
+        items: dict[int, list[ConcernItem]] = {}
+        for item in (
+            ConcernItem.objects.filter(concern__in=concerns)
+            .select_related("option", "question")
+            .order_by("position", "id")
+        ):
+            items.setdefault(item.concern_id, []).append(item)
+        index = TownIndex(self.town)
+        groups: dict[tuple, list[Decision]] = {}
+        for concern in concerns:
+            hint = suggest(concern, items.get(concern.pk, []), index)
+            outcome = hint.outcome
+            if outcome == Concern.Outcome.FILE and rng.random() < DECLINE_SHARE:
+                reason = rng.choice(DECLINE_REASONS)
+                groups.setdefault(("decline", reason), []).append(
+                    Decision(concern.pk, concern.version, Concern.Outcome.DECLINE, reason=reason)
+                )
+            elif outcome == Concern.Outcome.FILE:
+                category = hint.category if hint.category in self.categories else ""
+                unit = hint.unit or self.unit(CATEGORY_UNITS.get(category, CENTER))
+                severity = COMPLEX if category == "矛盾纠纷" and rng.random() < 0.4 else GENERAL
+                self.handler(unit)  # the unit has someone to receive it
+                groups.setdefault(("file", unit.pk, category, severity), []).append(
+                    Decision(concern.pk, concern.version, outcome, category=category,
+                             unit_id=unit.pk, severity=severity)
+                )  # fmt: skip
+            elif outcome == Concern.Outcome.MERGE:
+                target = hint.candidates[0].problem_id
+                groups.setdefault(("merge", target), []).append(
+                    Decision(concern.pk, concern.version, outcome, problem_id=target)
+                )
+            else:
+                groups.setdefault(("talk",), []).append(
+                    Decision(concern.pk, concern.version, outcome)
+                )
+        now = clock.now()
+        units = {u.pk: u for u in self.units}
+        for key, decisions in groups.items():
+            results = self.triage(decisions)
+            for result in results:
+                if key[0] == "file" and result.problem_id is not None:
+                    case = _Case(problem_id=result.problem_id, last=now)
+                    self.after_dispatch(case, day, units.get(key[1]) or self.featured_unit)
+                if result.thought_work_id is not None:
+                    self.talk(result.thought_work_id, day)
+
+    def after_dispatch(self, case: _Case, day: dt.date, unit: Unit) -> None:
+        """What a problem filed and dispatched on `day` goes through afterwards."""
+        rng = self.rng
         fate = rng.choices(list(FATES), list(FATES.values()))[0]
         if fate == "handle":
             verdict = DISSATISFIED if rng.random() < DISSATISFIED_SHARE else SATISFIED
-            self.handle_and_feed_back(case, sent, unit, verdict=verdict)
+            self.handle_and_feed_back(case, day, unit, verdict=verdict)
         elif fate == "return":
-            self.give_back(case, _moment(_after(sent, 1), 9, rng.randrange(300)), unit)
-            again, right = _after(sent, 2), self.other_unit(unit)
+            self.give_back(case, _moment(_after(day, 1), 9, rng.randrange(300)), unit)
+            again, right = _after(day, 2), self.other_unit(unit)
             self.dispatch(case, _moment(again, 9, 5 + rng.randrange(120)), right)
             self.handle_and_feed_back(case, again, right)
         elif fate == "extend":
-            asked = _after(sent, rng.randrange(2, 5))
+            asked = _after(day, rng.randrange(2, 5))
             self.extend_request(case, _moment(asked, 15, rng.randrange(90)), unit,
                                 days=rng.choice((5, 10)))  # fmt: skip
             decided = _after(asked, 1)
@@ -562,6 +651,27 @@ class _Plan:
                                approve=rng.random() < 0.7)  # fmt: skip
             self.handle_and_feed_back(case, _after(decided, rng.randrange(2, 6)), unit)
         # "open": still with the unit
+
+    def talk(self, thought_work_id: int, day: dt.date) -> None:
+        """The visiting cadre talks with the resident one to three working days later, in the
+        evening, and records it (the last days' talks are still to do at the demo clock)."""
+        rng = self.rng
+        when = _moment(_after(day, rng.choice((1, 2, 3))), 18, 30 + rng.randrange(60))
+        view = (
+            ThoughtWork.View.CHANGED
+            if rng.random() < TALK_CHANGED_SHARE
+            else ThoughtWork.View.UNCHANGED
+        )
+        notes = rng.choice(TALK_NOTES)
+
+        def run() -> None:
+            work = ThoughtWork.objects.select_related("cadre__user").get(pk=thought_work_id)
+            who = self.visitor(work.cadre, work.village_id)
+            if who is not None:
+                thought_work_record(actor=who, thought_work_id=thought_work_id,
+                                    talked_on=clock.today(), notes=notes, view=view)  # fmt: skip
+
+        self.at(when, run)
 
 
 def _feature_households(campaign: Campaign, cadre: Person | None) -> list[int]:
@@ -591,7 +701,11 @@ def demo_ledger_progress(
         raise ValueError("until must be aware")
     town = campaign.town
     worked = ProblemEvent.objects.filter(problem__campaign=campaign).exclude(action="report")
-    if worked.exists() or campaign.problems.filter(source=Problem.Source.MANUAL).exists():
+    if (
+        worked.exists()
+        or campaign.problems.filter(source=Problem.Source.MANUAL).exists()
+        or campaign.concerns.exclude(outcome="").exists()
+    ):
         return DemoLedgerResult(False, 0, "问题台账已有办理记录，不再重复推进。")
     people = User.objects.filter(region=town, is_active=True).order_by("pk")
     town_admin = people.filter(role=Role.TOWN_ADMIN).first()
@@ -618,15 +732,18 @@ def demo_ledger_progress(
             plan = _Plan(campaign=campaign, until=until, rng=rng, town_admin=town_admin,
                          leader=leader, featured_unit=featured_unit)  # fmt: skip
             calls = plan.calls(households=sample, featured=_feature_households(campaign, cadre))
-            taken = plan.intake(first=first, daily=daily)
+            plan.intake(first=first, daily=daily)
         plan.tick_every_evening(first)
         plan.run()
     moved = campaign.problems.exclude(status=Problem.Status.REPORTED).count()
     return DemoLedgerResult(
         True,
         moved,
-        f"已按工作日推进问题台账：镇综治中心登记来电来访 {calls} 件，"
-        f"受理或不予受理走访问题 {taken} 件，责任单位办理、干部反馈群众评价，每晚督查催办。",
+        f"已按工作日推进问题台账：镇综治中心登记来电来访 {calls} 件，每日梳理群众反映 "
+        f"{plan.triaged:,} 条（{plan.decisions:,} 次梳理操作），责任单位办理、干部反馈群众评价、"
+        "做思想工作，每晚督查催办。",
+        decisions=plan.decisions,
+        triaged=plan.triaged,
     )
 
 

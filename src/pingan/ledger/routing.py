@@ -149,7 +149,12 @@ def candidates_for(
     """The best open problems of the town for these words, highest score first."""
     if not words or not index.problems:
         return []
-    text_scores = process.cdist([words], index.texts, scorer=fuzz.WRatio, workers=1)[0]
+    # every text's score (a list, in the index's order; cdist would need numpy)
+    text_scores = [0.0] * len(index.texts)
+    for _, value, position in process.extract(
+        words, index.texts, scorer=fuzz.WRatio, limit=None
+    ):
+        text_scores[position] = value
     scored = []
     for problem, text in zip(index.problems, text_scores, strict=True):
         text = float(text)

@@ -76,7 +76,7 @@ PROBLEM_COLUMNS = (
     "status", "unit_id", "severity", "dispatched_at", "deadline", "deadline_warning",
     "extension_days", "extension_reason", "result", "handled_at", "verdict", "verdict_note",
     "feedback_at", "supervised_at", "criticized_at", "redo_count", "reported_at",
-    "closed_at", "version",
+    "closed_at", "version", "reporters_waiting",
 )  # fmt: skip
 EVENT_COLUMNS = ("problem_id", "action", "from_status", "to_status", "actor_id", "note", "data",
                  "at")  # fmt: skip
@@ -386,7 +386,7 @@ class LedgerBuilder:
                  f["extension_days"], f["extension_reason"], f["result"], f["handled_at"],
                  f["verdict"], f["verdict_note"], f["feedback_at"], f["supervised_at"],
                  f["criticized_at"], f["redo_count"], seed.reported_at, f["closed_at"],
-                 p.version]
+                 p.version, 0]
             )  # fmt: skip
             serial += 1
         self.out.last_serial = serial - 1

@@ -3,6 +3,7 @@
 import contextlib
 import datetime as dt
 import functools
+import importlib
 import multiprocessing
 import random
 import time
@@ -10,6 +11,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from django.apps import apps as django_apps
 from django.db import connection, connections, transaction
 
 from pingan.accounts.models import Person, Role, User
@@ -252,6 +254,12 @@ class _Questions:
         self.keys = {q.pk: key for key, q in index.questions.items()}
 
 
+def _concerns_from_ledger(*, campaign_ids: list[int]) -> None:
+    """The ledger migration's conversion (ledger 0006), run on the problems just written."""
+    migration = importlib.import_module("pingan.ledger.migrations.0006_concerns_from_the_ledger")
+    migration.forward(django_apps, None, campaign_ids=campaign_ids)
+
+
 def _write_town(plan: PlannedTown, setup: store.TownSetup, people: TownPeople,
                 options: GenerateOptions, timer: _Timer, days: list[dt.date],
                 cutoff: dt.datetime, questions: "_Questions") -> dict:  # fmt: skip
@@ -399,6 +407,9 @@ def _write_town(plan: PlannedTown, setup: store.TownSetup, people: TownPeople,
         if ledger.problems:
             serial.last = ledger.last_serial
             serial.save(update_fields=["last"])
+        # each problem's visit becomes its concern (立案) and its household a reporting one,
+        # exactly as the migration does for a ledger kept before concerns existed
+        _concerns_from_ledger(campaign_ids=[campaign.pk])
         counts["问题"] = len(ledger.problems)
         counts["问题流转记录"] = len(ledger.events)
     with timer("宣传资料发放"):

@@ -20,10 +20,16 @@ from pingan.campaigns.services.seed import seed_read
 from pingan.core.bulk import insert_objects, insert_rows
 from pingan.core.clock import SHANGHAI
 from pingan.demo.generate.places import PlannedTown
-from pingan.ledger.models import Problem, ProblemAlert, ProblemEvent
+from pingan.ledger.models import (
+    Problem,
+    ProblemAlert,
+    ProblemConcern,
+    ProblemEvent,
+    ProblemReporter,
+)
 from pingan.regions.models import Household, Region
 from pingan.regions.services import region_ensure
-from pingan.visits.models import Answer, Visit
+from pingan.visits.models import Answer, Concern, ConcernItem, ThoughtWork, Visit
 
 # Units a town other than the seed town starts with, as the seed lists 汝集镇's: a name
 # pattern ({stem}: the town's name without 镇/乡/街道; {town}: the full name) and a kind.
@@ -283,8 +289,13 @@ def replace_delete(setups: list[TownSetup]) -> dict[str, int]:
     )
     counts = {
         "问题督办记录": _delete(ProblemAlert.objects.filter(problem__campaign_id__in=campaigns)),
+        "反映户": _delete(ProblemReporter.objects.filter(problem__campaign_id__in=campaigns)),
+        "并案记录": _delete(ProblemConcern.objects.filter(problem__campaign_id__in=campaigns)),
+        "思想工作": _delete(ThoughtWork.objects.filter(concern__campaign_id__in=campaigns)),
+        "反映事项": _delete(ConcernItem.objects.filter(concern__campaign_id__in=campaigns)),
         "问题流转记录": _delete(ProblemEvent.objects.filter(problem__campaign_id__in=campaigns)),
         "问题": _delete(Problem.objects.filter(campaign_id__in=campaigns)),
+        "群众反映": _delete(Concern.objects.filter(campaign_id__in=campaigns)),
         "答案": _delete(Answer.objects.filter(visit__campaign_id__in=campaigns)),
         "走访": _delete(Visit.objects.filter(campaign_id__in=campaigns)),
         "宣传资料发放": _delete(LeafletIssue.objects.filter(campaign_id__in=campaigns)),

@@ -20,7 +20,9 @@ def _feeling(question) -> bool:
     return question is not None and question.kind == "single"
 
 
-def forward(apps, schema_editor):
+def forward(apps, schema_editor, campaign_ids=None):
+    """Also run by `generate_data` for the towns it writes (`campaign_ids`): only problems
+    without a reporting household yet are taken."""
     Problem = apps.get_model("ledger", "Problem")
     ProblemEvent = apps.get_model("ledger", "ProblemEvent")
     ProblemReporter = apps.get_model("ledger", "ProblemReporter")
@@ -32,7 +34,13 @@ def forward(apps, schema_editor):
     reporters_by = dict(
         ProblemEvent.objects.filter(action="report").values_list("problem_id", "actor_id")
     )
-    problems = Problem.objects.select_related("question", "visit").order_by("visit_id", "id")
+    problems = (
+        Problem.objects.filter(reporters__isnull=True)
+        .select_related("question", "visit")
+        .order_by("visit_id", "id")
+    )
+    if campaign_ids is not None:
+        problems = problems.filter(campaign_id__in=campaign_ids)
     concern_of_visit: dict[int, object] = {}
     pending_items: list = []
     pending_links: list = []
@@ -131,11 +139,14 @@ def forward(apps, schema_editor):
         if len(pending_items) >= BATCH:
             flush()
     flush()
-    Problem.objects.filter(status="handled").update(reporters_waiting=1)
+    Problem.objects.filter(status="handled", reporters_waiting=0).update(reporters_waiting=1)
 
     # Opinions of visits that raised no problem: open concerns, nothing lost.
+    visits = Visit.objects.all()
+    if campaign_ids is not None:
+        visits = visits.filter(campaign_id__in=campaign_ids)
     opinions = (
-        Visit.objects.exclude(opinion__regex=r"^\s*$")
+        visits.exclude(opinion__regex=r"^\s*$")
         .filter(concern__isnull=True)
         .values_list(
             "pk", "campaign_id", "village_id", "household_id", "cadre_id", "opinion",
