@@ -343,3 +343,63 @@ class ProblemSerial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.town_id}-{self.year}: {self.last}"
+
+
+class Attachment(models.Model):
+    """A photo or file attached to a concern (反映) or to one problem event: the unit's 办结
+    proof (`handle`) or the visiting cadre's feedback evidence (`feedback`).
+
+    Written only by `ledger.attachments.attachments_add`: images are re-encoded there (no EXIF,
+    GPS or XMP survives, the long side is capped), and every file is checked by its bytes, not
+    its name. The bytes live in the `attachments` storage under `storage_name` (a random name,
+    never the uploader's); pages and the API serve them only through a scoped view.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "图片"
+        FILE = "file", "文件"
+
+    concern = models.ForeignKey(
+        "visits.Concern",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    event = models.ForeignKey(
+        ProblemEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    # The event's problem, kept beside it so a problem's attachments are one indexed filter.
+    problem = models.ForeignKey(
+        Problem, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices)
+    name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("文件格式", max_length=120)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    storage_name = models.CharField("存储位置", max_length=300, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=clock.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = "附件"
+        constraints = [
+            # Exactly one owner: a concern, or a problem event (with its problem).
+            models.CheckConstraint(
+                condition=(
+                    Q(concern__isnull=False) & Q(event__isnull=True) & Q(problem__isnull=True)
+                )
+                | (Q(concern__isnull=True) & Q(event__isnull=False) & Q(problem__isnull=False)),
+                name="attachment_exactly_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["image", "file"]), name="attachment_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

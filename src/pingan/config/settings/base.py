@@ -157,6 +157,17 @@ STATIC_ROOT = PINGAN_HOME / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Photos and files attached to concerns, 办结 and feedback (pingan.ledger.attachments):
+    # a folder of their own under the data home, never under static, served only by the
+    # scoped views. `PINGAN_ATTACHMENTS_DIR` moves it (a mounted volume, a backed-up disk).
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("PINGAN_ATTACHMENTS_DIR", str(PINGAN_HOME / "attachments")),
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
 }
 WHITENOISE_USE_FINDERS = True
 

@@ -25,6 +25,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 # Tasks run in the calling thread; scheduled jobs are exercised through huey's own scheduler.
 HUEY = {"name": "pingan-tests", "huey_class": "huey.MemoryHuey", "immediate": True, "utc": True}
