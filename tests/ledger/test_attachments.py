@@ -434,6 +434,28 @@ def test_files_of_a_callers_rolled_back_transaction_are_swept_later(world, conce
     assert stored_names(storage) == {kept.storage_name}
 
 
+def test_the_task_queue_sweeps_orphans_every_night(world, concern, storage):
+    from huey.contrib.djhuey import HUEY
+
+    cadre = world.users[Role.CADRE]
+    day = dt.datetime(2021, 10, 21, 10, 0, tzinfo=clock.SHANGHAI)
+    with time_machine.travel(day, tick=False), pytest.raises(RuntimeError):
+        _attach_then_fail(cadre, concern)
+    assert len(stored_names(storage)) == 1
+
+    def due(hour: int, minute: int) -> set[str]:  # huey's scheduler clock: naive UTC
+        moment = dt.datetime(2021, 10, 22, hour, minute)
+        return {task.name for task in HUEY.read_periodic(moment)}
+
+    assert "ledger.attachment_orphans" in due(19, 17)  # 03:17 in Shanghai
+    assert "ledger.attachment_orphans" not in due(3, 17)
+    with time_machine.travel(day + dt.timedelta(days=2), tick=False):
+        for task in HUEY.read_periodic(dt.datetime(2021, 10, 22, 19, 17)):
+            if task.name == "ledger.attachment_orphans":
+                HUEY.execute(task)
+    assert stored_names(storage) == set()
+
+
 def test_the_database_refuses_an_attachment_with_two_owners_or_none(world, concern, ledger):
     problem = ledger.make(Problem.Status.HANDLED)
     event = last_event(problem, Action.HANDLE)
