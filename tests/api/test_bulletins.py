@@ -9,6 +9,7 @@ from pingan.accounts.models import Role
 from pingan.reports.services import bulletin_publish
 from tests.factories import make_user
 from tests.progress_scenario import DAY2, build, shanghai
+from tests.reports.conftest import DAY3, talks  # noqa: F401 - a fixture
 
 EVENING = shanghai(DAY2, 20)
 
@@ -70,3 +71,17 @@ def test_a_day_to_come_and_a_bad_date_are_refused_in_chinese(world, scenario, ap
     bad = get(client, world.town, date="十月十九日")
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["msg"] == "应为日期（YYYY-MM-DD）"
+
+
+def test_thought_work_per_village_and_for_the_town(world, scenario, talks, api_as):  # noqa: F811
+    # The `talks` fixture (tests/reports/conftest.py), read on day 3 at 20:00: on day 2,
+    # 七营村 3 dissatisfied households (y1 once for its two concerns), 2 talked to (y3's talk
+    # recorded on day 3 does not count), 1 changed (y1's latest talk is unchanged); 新桥村 x2.
+    client = api_as(world.users[Role.CADRE])
+    with time_machine.travel(shanghai(DAY3, 20), tick=False):
+        body = client.get(f"/towns/{world.town.pk}/bulletin", date=DAY2.isoformat()).json()
+    keys = ("dissatisfied_households", "talked_households", "view_changed_households")
+    assert {row["name"]: [row[k] for k in keys] for row in body["villages"]} == {
+        "七营村": [3, 2, 1], "新桥村": [1, 1, 1],
+    }  # fmt: skip
+    assert [body["total"][k] for k in keys] == [4, 3, 2]

@@ -25,6 +25,7 @@ from openpyxl.chart import BarChart
 from pingan.reports.figures import bulletin_figures
 from pingan.reports.render import (
     HEADER,
+    NOTE,
     TEMPLATE,
     TITLE,
     render_docx,
@@ -62,15 +63,16 @@ CRITICIZED = (
     "以下1件问题经督办后仍超期未办结，予以通报批评：341623101-2021-000001号问题"
     "（七营村，责任单位汝集派出所，办理时限2021年11月1日）。请汝集派出所立即办理，及时反馈办理结果。"
 )
-SUMMARY = [OVERVIEW, BEST, LAGGING, PROBLEMS, CRITICIZED]
+TALKS = "思想工作方面，暂无不满意群众。"  # no concern in the fixture
+SUMMARY = [OVERVIEW, BEST, LAGGING, PROBLEMS, TALKS, CRITICIZED]
 
 # The table rows as the documents show them, in HEADER's order.
 QIYING_ROW = ["七营村", "4", "9", "5", "0", "125.00%", "3.61", "否", "1", "5", "60.00%",
-              "100.00%", "0", "1", "1", "1", "0", "5"]  # fmt: skip
+              "100.00%", "0", "1", "1", "1", "0", "0", "0", "0", "5"]  # fmt: skip
 XINQIAO_ROW = ["新桥村", "2", "2", "1", "0", "50.00%", "1.81", "是", "2", "1", "100.00%",
-               "100.00%", "1", "1", "0", "0", "0", "1"]  # fmt: skip
+               "100.00%", "1", "1", "0", "0", "0", "0", "0", "0", "1"]  # fmt: skip
 TOTAL_ROW = ["合计", "6", "11", "6", "0", "100.00%", "5.42", "否", "—", "6", "66.67%",
-             "100.00%", "1", "2", "1", "1", "0", "6"]  # fmt: skip
+             "100.00%", "1", "2", "1", "1", "0", "0", "0", "0", "6"]  # fmt: skip
 
 
 @pytest.fixture
@@ -105,7 +107,7 @@ def test_the_summary_of_a_campaign_without_visits(world):
     make_campaign(world.town, {world.qiying: 450, world.xinqiao: 577})
     figures = bulletin_figures(town=world.town, day=dt.date(2021, 10, 20),
                                now=dt.datetime(2021, 10, 21, 9, tzinfo=dt.UTC))  # fmt: skip
-    overview, best, lagging, problems = bulletin_summary(figures)
+    overview, best, lagging, problems, talks = bulletin_summary(figures)
     # 1027 × 5 ÷ 31 = 165.645…; 450 × 5 ÷ 31 = 72.580…; 577 × 5 ÷ 31 = 93.064…
     assert overview.startswith(
         "截至2021年10月20日24时，汝集镇2个村走访任务数共1027户，已走访0户，完成率0.00%；"
@@ -119,6 +121,7 @@ def test_the_summary_of_a_campaign_without_visits(world):
         "新桥村已走访0户，按序时进度应走访93.06户，完成率0.00%。"
     )
     assert problems == "问题整改方面，当日无新增问题，无未办结问题，暂无销号问题。"
+    assert talks == "思想工作方面，暂无不满意群众。"
 
 
 def test_the_summary_shares_a_rank_and_leaves_out_villages_without_quota():
@@ -184,11 +187,11 @@ def test_xlsx_has_the_table_with_numbers_and_a_bar_chart(figures):
     assert [cell.value for cell in sheet[3]] == list(HEADER)
     rows = {row[0]: row for row in sheet.iter_rows(min_row=4, max_row=6, values_only=True)}
     assert rows["七营村"] == ("七营村", 4, 9, 5, 0, 1.25, 3.61, "否", 1, 5, 0.6, 1.0,
-                            0, 1, 1, 1, 0, 5)  # fmt: skip
+                            0, 1, 1, 1, 0, 0, 0, 0, 5)  # fmt: skip
     assert rows["新桥村"] == ("新桥村", 2, 2, 1, 0, 0.5, 1.81, "是", 2, 1, 1.0, 1.0,
-                            1, 1, 0, 0, 0, 1)  # fmt: skip
+                            1, 1, 0, 0, 0, 0, 0, 0, 1)  # fmt: skip
     assert rows["合计"] == ("合计", 6, 11, 6, 0, 1.0, 5.42, "否", None, 6, 0.6667, 1.0,
-                          1, 2, 1, 1, 0, 6)  # fmt: skip
+                          1, 2, 1, 1, 0, 0, 0, 0, 6)  # fmt: skip
     assert sheet["F4"].number_format == "0.00%"
     assert sheet["K6"].number_format == "0.00%"
     assert sheet["G5"].number_format == "0.00"
@@ -232,6 +235,7 @@ def test_docx_is_the_red_header_bulletin_with_summary_and_table(figures):
     assert body._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋"
     # the 落款 after the attachment note
     assert "附件：汝集镇各村走访进度统计表" in texts
+    assert NOTE in texts  # under the table, how its columns are computed
     signature = [t for t in texts if t in ("汝集镇综治中心", "2021年11月12日")]
     assert signature == ["汝集镇综治中心", "2021年11月12日"]
     assert not any("{{" in text for text in texts)
@@ -269,5 +273,17 @@ def test_documents_without_a_campaign(world):
 def test_the_template_is_committed_with_its_placeholders():
     texts = " ".join(paragraphs(Document(str(TEMPLATE))))
     for placeholder in ("heading", "number", "issuer", "date", "status", "title", "body",
-                        "table_title", "table"):  # fmt: skip
+                        "table_title", "table", "note"):  # fmt: skip
         assert "{{" + placeholder + "}}" in texts
+
+
+def test_the_docx_table_fits_the_landscape_page(figures):
+    document = Document(BytesIO(render_docx(figures, number=NUMBER, published=True)))
+    page = document.sections[-1]
+    text_width = page.page_width - page.left_margin - page.right_margin
+    [table] = document.tables
+    widths = [cell.width for cell in table.rows[0].cells]
+    assert len(widths) == len(HEADER)
+    assert sum(widths) <= text_width
+    margins = table._tbl.tblPr.find(qn("w:tblCellMar"))
+    assert [m.get(qn("w:w")) for m in margins] == ["28", "28"]  # narrow, so 125.00% fits

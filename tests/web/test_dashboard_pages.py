@@ -29,7 +29,13 @@ from pingan.campaigns.models import Assignment, LeafletIssue
 from pingan.reports.models import Bulletin
 from tests.factories import make_assignment, make_person, make_user
 from tests.progress_scenario import DAY1, DAY2, shanghai, sync
-from tests.reports.conftest import DOC_DAY, DOC_NOW, documented  # noqa: F401 - a fixture
+from tests.reports.conftest import (  # noqa: F401 - fixtures
+    DAY3,
+    DOC_DAY,
+    DOC_NOW,
+    documented,
+    talks,
+)
 from tests.web.html import rows as _rows
 from tests.web.html import section as _section
 from tests.web.html import text as _text
@@ -52,12 +58,13 @@ def _publish(client: Client, world, day: dt.date):
 
 
 # 村 | 任务数 | 在册户数 | 已走访户数 | 今日走访 | 完成率 | 应完成进度 | 是否滞后 | 排名 | 问卷数 |
-# 安全感率 | 满意度 | 新增问题 | 未办结问题 | 超期问题 | 已销号 | 资料领取 | 资料发放
+# 安全感率 | 满意度 | 新增问题 | 未办结问题 | 超期问题 | 已销号 | 不满意群众 | 已做思想工作 |
+# 看法转变 | 资料领取 | 资料发放 (思想工作 in tests/reports/test_bulletin_thought_work.py)
 DAY2_ROWS = [
-    "七营村 4 9 5 1 125.00% 0.52 否 1 5 60.00% 100.00% 0 0 0 0 0 5",
-    "新桥村 2 2 1 0 50.00% 0.26 否 2 1 100.00% 100.00% 0 0 0 0 0 1",
+    "七营村 4 9 5 1 125.00% 0.52 否 1 5 60.00% 100.00% 0 0 0 0 0 0 0 0 5",
+    "新桥村 2 2 1 0 50.00% 0.26 否 2 1 100.00% 100.00% 0 0 0 0 0 0 0 0 1",
 ]
-DAY2_TOTAL = ["合计 6 11 6 1 100.00% 0.77 否 — 6 66.67% 100.00% 0 0 0 0 0 6"]
+DAY2_TOTAL = ["合计 6 11 6 1 100.00% 0.77 否 — 6 66.67% 100.00% 0 0 0 0 0 0 0 0 6"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,7 +77,8 @@ def test_dashboard_shows_every_village_the_total_and_the_pace(world, scenario, e
     table = _section(html, "table")
     assert _rows(table, "thead") == [
         "村 任务数 在册户数 已走访户数 今日走访 完成率 应完成进度 是否滞后 排名 问卷数 安全感率 "
-        "满意度 新增问题 未办结问题 超期问题 已销号 资料领取 资料发放"
+        "满意度 新增问题 未办结问题 超期问题 已销号 不满意群众 已做思想工作 看法转变 资料领取 "
+        "资料发放"
     ]
     assert _rows(table) == DAY2_ROWS
     assert _rows(table, "tfoot") == DAY2_TOTAL
@@ -99,8 +107,8 @@ def test_a_date_shows_that_days_figures(world, scenario, evening, login):
     # Counted up to the end of day 1: 七营村 h2 h3 h4 h9 reached that day; h2's second
     # questionnaire and h1's visit come on day 2. Pace: 3rd day, 4 × 3 ÷ 31 = 0.39.
     assert _rows(_section(day1, "table")) == [
-        "七营村 4 9 4 4 100.00% 0.39 否 1 3 66.67% 100.00% 0 0 0 0 0 4",
-        "新桥村 2 2 1 1 50.00% 0.19 否 2 1 100.00% 100.00% 0 0 0 0 0 1",
+        "七营村 4 9 4 4 100.00% 0.39 否 1 3 66.67% 100.00% 0 0 0 0 0 0 0 0 4",
+        "新桥村 2 2 1 1 50.00% 0.19 否 2 1 100.00% 100.00% 0 0 0 0 0 0 0 0 1",
     ]
     assert "统计截至 2021-10-18 24:00" in day1
     assert 'value="2021-10-18"' in day1
@@ -232,6 +240,60 @@ def test_publishing_a_day_to_come_is_refused_with_a_message(world, scenario, eve
     assert not Bulletin.objects.exists()
 
 
+# 思想工作 (the `talks` fixture, tests/reports/conftest.py): read on day 3 at 20:00, the
+# bulletin of day 2 has 七营村 3 dissatisfied, 2 talked to, 1 changed; 新桥村 1, 1, 1; the town
+# 4, 3, 2 (y1's two concerns count once; y3's talk, recorded on day 3, does not count).
+TALK_LABELS = ["不满意群众", "已做思想工作", "看法转变"]
+
+
+def _talk_cells(table: str) -> dict[str, list[str]]:
+    """{village or 合计: its three 思想工作 cells} from the bulletin table's rows."""
+    [header] = _rows(table, "thead")
+    start = header.split().index(TALK_LABELS[0])
+    return {
+        row.split()[0]: row.split()[start : start + 3]
+        for row in _rows(table) + _rows(table, "tfoot")
+    }
+
+
+def test_dashboard_shows_thought_work_per_village_and_for_the_town(world, talks, login):  # noqa: F811
+    with time_machine.travel(shanghai(DAY3, 20), tick=False):
+        html = _dashboard(login(world.users[Role.LEADER]), world, date=DAY2.isoformat())
+    table = _section(html, "table")
+    assert all(label in _rows(table, "thead")[0] for label in TALK_LABELS)
+    assert _talk_cells(table) == {
+        "七营村": ["3", "2", "1"], "新桥村": ["1", "1", "1"], "合计": ["4", "3", "2"],
+    }  # fmt: skip
+    assert "不满意群众 = 问卷中回答“不太安全”“不满意”等感受的户" in table
+    assert "思想工作方面，不满意群众4户，已一对一、面对面做思想工作3户，其中看法转变2户。" in (
+        _section(html, "summary")
+    )
+
+
+def test_thought_work_figures_are_frozen_when_published(world, talks, login):  # noqa: F811
+    client = login(world.users[Role.TOWN_ADMIN])
+    # Published on day 2 at 16:30: y1's second talk (17:00) is not recorded yet, so its
+    # latest talk is day 1's (changed).
+    with time_machine.travel(shanghai(DAY2, 16, 30), tick=False):
+        _publish(client, world, DAY2)
+    with time_machine.travel(shanghai(DAY3, 20), tick=False):
+        html = _dashboard(client, world, date=DAY2.isoformat())
+    assert _talk_cells(_section(html, "table")) == {
+        "七营村": ["3", "2", "2"], "新桥村": ["1", "1", "1"], "合计": ["4", "3", "3"],
+    }  # fmt: skip
+
+
+def test_village_page_shows_its_thought_work(world, talks, login):  # noqa: F811
+    with time_machine.travel(shanghai(DAY3, 20), tick=False):
+        html = _village(login(world.users[Role.VILLAGE_ADMIN]), world.qiying,
+                        date=DAY2.isoformat())  # fmt: skip
+    assert _text(_section(html, "village-talks")) == (
+        "思想工作 不满意群众 3 户，已做思想工作 2 户，其中看法转变 1 户。"
+    )
+    figures = _text(_section(html, "village-figures"))
+    assert "不满意群众 3 已做思想工作 2 看法转变 1" in figures
+
+
 def test_dashboard_query_count_is_pinned(
     world, scenario, evening, login, django_assert_num_queries
 ):
@@ -243,6 +305,40 @@ def test_dashboard_query_count_is_pinned(
     # published: the frozen figures are read, not computed
     with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
+
+
+def test_a_bulletin_published_before_thought_work_was_counted(world, scenario, evening, login):
+    # Given a bulletin frozen by an earlier release, without the three keys
+    client = login(world.users[Role.TOWN_ADMIN])
+    _publish(client, world, DAY2)
+    bulletin = Bulletin.objects.get()
+    for row in [*bulletin.figures["villages"], bulletin.figures["total"]]:
+        for key in ("dissatisfied_households", "talked_households", "view_changed_households"):
+            del row[key]
+    bulletin.save()
+    # then its pages show — and say nothing about 思想工作
+    html = _dashboard(client, world)
+    assert _talk_cells(_section(html, "table")) == {
+        "七营村": ["—", "—", "—"], "新桥村": ["—", "—", "—"], "合计": ["—", "—", "—"],
+    }  # fmt: skip
+    assert "思想工作方面" not in html
+    village = _village(login(world.users[Role.VILLAGE_ADMIN]), world.qiying)
+    assert 'id="village-talks"' not in village
+    assert "不满意群众 —" in _text(_section(village, "village-figures"))
+
+
+def test_dashboard_query_count_with_thought_work_is_the_same(
+    world,
+    talks,  # noqa: F811
+    login,
+    django_assert_num_queries,
+):
+    # 思想工作 is counted in the village rows' query (three more correlated subqueries), so
+    # concerns and talks add no query.
+    client = login(world.users[Role.TOWN_ADMIN])
+    url = reverse("web:bulletin", args=[world.town.pk])
+    with time_machine.travel(shanghai(DAY3, 20), tick=False), django_assert_num_queries(17):
+        assert client.get(url, {"date": DAY2.isoformat()}).status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +549,7 @@ def test_dashboard_in_english(world, scenario, evening, login):
     ):
         assert english in html, english
     assert _rows(_section(html, "table"))[0] == (
-        "七营村 4 9 5 1 125.00% 0.52 No 1 5 60.00% 100.00% 0 0 0 0 0 5"
+        "七营村 4 9 5 1 125.00% 0.52 No 1 5 60.00% 100.00% 0 0 0 0 0 0 0 0 5"
     )
     village = client.get(reverse("web:village_bulletin", args=[world.qiying.pk])).content.decode()
     assert "Rank" in village
@@ -495,7 +591,7 @@ def test_leaflets_page_lists_issues_per_village_with_totals(world, scenario, eve
     with time_machine.travel(shanghai(DAY2, 18, 5), tick=False):
         dashboard = _dashboard(client, world)
     assert f'href="{_leaflets_url(world)}"' in dashboard
-    assert _rows(_section(dashboard, "table"))[0].endswith("0 0 0 0 500 5")
+    assert _rows(_section(dashboard, "table"))[0].endswith("0 0 0 0 0 0 0 500 5")
 
 
 @pytest.mark.parametrize(

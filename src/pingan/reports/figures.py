@@ -8,7 +8,8 @@ total. Everything is counted up to `until` = the end of `day` in Asia/Shanghai, 
 - visits count by when they were done (the phone's end time, capped by the time the server
   received it), on Asia/Shanghai days;
 - problems by their own timestamps (reported, deadline, handled, closed);
-- leaflets issued by their issue time.
+- leaflets issued by their issue time;
+- 思想工作 by when the concern was reported and when the talk was recorded.
 
 The village rows are one query (a correlated subquery per figure); the rates one GROUP BY;
 the town's counts are the sums of its rows (and its rates pooled over its answers).
@@ -20,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
+    Count,
     Exists,
     IntegerField,
     OuterRef,
@@ -38,7 +40,7 @@ from pingan.core import clock
 from pingan.ledger.models import Problem
 from pingan.regions.models import Household, Region
 from pingan.regions.selectors import count_subquery, roster_counts
-from pingan.visits.models import Answer, Visit
+from pingan.visits.models import Answer, Concern, ConcernItem, ThoughtWork, Visit
 from pingan.visits.rates import rate_figures_of, rate_option_counts, rate_options
 from pingan.visits.selectors import (
     _household_count,
@@ -64,6 +66,9 @@ COUNTS = (
     "problems_open",
     "problems_overdue",
     "problems_closed",
+    "dissatisfied_households",
+    "talked_households",
+    "view_changed_households",
     "leaflets_issued",
     "leaflets_handed",
 )
@@ -110,6 +115,54 @@ def problem_overdue_q(until: dt.datetime) -> Q:
     )
 
 
+def _households(queryset: QuerySet[Any]) -> Coalesce:
+    """COUNT(DISTINCT household) of `queryset` per outer village (its `village`), correlated;
+    rows without a household are not counted."""
+    counted = (
+        queryset.filter(village=OuterRef("pk"))
+        .order_by()
+        .values("village")
+        .annotate(n=Count("household", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def thought_work_counts(*, campaign: Campaign, until: dt.datetime) -> dict[str, Coalesce]:
+    """思想工作 per village as of `until`, as correlated subqueries on the village:
+
+    - `dissatisfied_households` 不满意群众: households with a concern reported before `until`
+      that holds a feeling (感受: a negative answer to a single-choice question) or that the
+      town center sent to 思想工作 before `until` — so those talked to are always among them;
+    - `talked_households` 已做思想工作: households with a talk recorded before `until`;
+    - `view_changed_households` 看法转变: of those, households whose latest talk recorded
+      before `until` (by the day of the talk, then when it was recorded) says `changed`.
+
+    A household counts once however many concerns or talks it has."""
+    recorded = ThoughtWork.objects.filter(concern__campaign=campaign, recorded_at__lt=until)
+    later = recorded.filter(household=OuterRef("household")).filter(
+        Q(talked_on__gt=OuterRef("talked_on"))
+        | Q(talked_on=OuterRef("talked_on"), recorded_at__gt=OuterRef("recorded_at"))
+        | Q(talked_on=OuterRef("talked_on"), recorded_at=OuterRef("recorded_at"),
+            pk__gt=OuterRef("pk"))
+    )  # fmt: skip
+    return {
+        "dissatisfied_households": _households(
+            Concern.objects.filter(campaign=campaign, reported_at__lt=until).filter(
+                Exists(ConcernItem.objects.filter(concern=OuterRef("pk"), feeling=True))
+                | (
+                    Q(decided_at__lt=until)
+                    & Exists(ThoughtWork.objects.filter(concern=OuterRef("pk")))
+                )
+            )
+        ),
+        "talked_households": _households(recorded),
+        "view_changed_households": _households(
+            recorded.filter(view=ThoughtWork.View.CHANGED).filter(~Exists(later))
+        ),
+    }
+
+
 def village_figures_annotate(
     villages: QuerySet[Region], *, campaign: Campaign, day: dt.date, until: dt.datetime
 ) -> QuerySet[Region]:
@@ -147,6 +200,7 @@ def village_figures_annotate(
         problems_open=count_subquery(problems.filter(problem_open_q(until)), "village"),
         problems_overdue=count_subquery(problems.filter(problem_overdue_q(until)), "village"),
         problems_closed=count_subquery(problems.filter(closed_at__lt=until), "village"),
+        **thought_work_counts(campaign=campaign, until=until),
         leaflets_issued=_sum_subquery(
             LeafletIssue.objects.filter(campaign=campaign, issued_at__lt=until),
             "village",

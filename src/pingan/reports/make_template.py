@@ -20,6 +20,7 @@ placeholders:
 | {{town}} | 汝集镇 |
 | {{table_title}} | 汝集镇各村走访进度统计表 |
 | {{table}} | the table (every village and 合计) |
+| {{note}} | how the table's derived columns are computed (`render.NOTE`) |
 
 Each placeholder is a run of its own, so the filled text keeps the run's font, size and
 colour. Word or WPS may be used to restyle the template as long as the placeholders stay.
@@ -36,7 +37,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
-from pingan.reports.render import FONT_FANGSONG, FONT_SONG, NOTE, RED, TEMPLATE, set_run_font
+from pingan.reports.render import FONT_FANGSONG, FONT_SONG, RED, TEMPLATE, set_run_font
 
 BODY_SIZE = 16  # 三号
 HEADER_SIZE = 30  # the red header
@@ -165,7 +166,7 @@ def make_template(path: Path = TEMPLATE) -> Path:
     )
     table_title.paragraph_format.space_after = Pt(6)
     paragraph("{{table}}")
-    note = paragraph(NOTE, size=10.5)
+    note = paragraph("{{note}}", size=10.5)
     _fixed_spacing(note, 18)
     note.paragraph_format.space_before = Pt(6)
 

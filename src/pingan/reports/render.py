@@ -51,7 +51,9 @@ TEXT, INT, PCT, DECIMAL, FLAG, RANK = "text", "int", "pct", "decimal", "flag", "
 NOTE = (
     "注：完成率＝已走访户数÷任务数；应完成进度＝任务数×走访整改阶段已进行天数÷该阶段总天数；"
     "已走访户数低于应完成进度的村为滞后；安全感率、满意度为前两项选项（安全、比较安全，"
-    "满意、比较满意）回答数占全部回答数的比例，“说不清”计入分母。"
+    "满意、比较满意）回答数占全部回答数的比例，“说不清”计入分母；不满意群众为问卷中回答"
+    "不太安全、不满意等感受的户，已做思想工作为已记录谈话的户，看法转变为其中最近一次谈话"
+    "看法已转变的户，均按户计。"
 )
 
 
@@ -81,6 +83,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("未办结问题", "problems_open", INT, 10),
     Column("超期问题", "problems_overdue", INT, 9),
     Column("已销号", "problems_closed", INT, 8),
+    Column("不满意群众", "dissatisfied_households", INT, 10),
+    Column("已做思想工作", "talked_households", INT, 11),
+    Column("看法转变", "view_changed_households", INT, 9),
     Column("资料领取", "leaflets_issued", INT, 9),
     Column("资料发放", "leaflets_handed", INT, 9),
 )
@@ -409,6 +414,25 @@ def _repeat_header(table: Table) -> None:
     )
 
 
+# The Word table's column widths by kind (cm): 21 columns fit the landscape page's 25.7 cm
+# between its margins with "125.00%" on one line in 9 pt (the cells' side margins narrowed).
+DOCX_WIDTHS_CM = {TEXT: 2.0, INT: 1.1, PCT: 1.35, DECIMAL: 1.2, FLAG: 0.9, RANK: 0.8}
+DOCX_CELL_MARGIN_TWIPS = 28  # 0.05 cm each side (Word's default is 108, 0.19 cm)
+
+
+def _narrow_cell_margins(table: Table) -> None:
+    """Narrow the left and right margins of every cell of the table (w:tblCellMar)."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(DOCX_CELL_MARGIN_TWIPS))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    table._tbl.tblPr.insert_element_before(
+        margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange"
+    )
+
+
 def _docx_table(document: Any, paragraph: Paragraph, figures: dict[str, Any]) -> None:
     """The table (every village, then 合计) in place of the {{table}} paragraph."""
     rows = table_rows(figures)
@@ -416,7 +440,8 @@ def _docx_table(document: Any, paragraph: Paragraph, figures: dict[str, Any]) ->
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    widths = [Cm(2.2)] + [Cm(1.38)] * (len(COLUMNS) - 1)
+    _narrow_cell_margins(table)
+    widths = [Cm(DOCX_WIDTHS_CM[column.kind]) for column in COLUMNS]
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
     lines = [list(HEADER)] + [[column_text(row, column) for column in COLUMNS] for row in rows]
@@ -447,6 +472,7 @@ DOCX_PLACEHOLDERS = (
     "issuer",
     "status",
     "table_title",
+    "note",
 )
 
 

@@ -146,6 +146,23 @@ def _problems(total: dict[str, Any]) -> str:
     )
 
 
+TALK_KEYS = ("dissatisfied_households", "talked_households", "view_changed_households")
+
+
+def _talks(total: dict[str, Any]) -> str | None:
+    """思想工作: the dissatisfied households, those talked to, those whose view changed (a
+    bulletin published before these were counted has none of them: no sentence)."""
+    if any(total.get(key) is None for key in TALK_KEYS):
+        return None
+    dissatisfied, talked, changed = (total[key] for key in TALK_KEYS)
+    if not (dissatisfied or talked):
+        return "思想工作方面，暂无不满意群众。"
+    return (
+        f"思想工作方面，不满意群众{dissatisfied}户，已一对一、面对面做思想工作{talked}户，"
+        f"其中看法转变{changed}户。"
+    )
+
+
 def _overdue(villages: list[dict[str, Any]]) -> str | None:
     overdue = [v for v in villages if v["problems_overdue"]]
     if not overdue:
@@ -188,7 +205,7 @@ def _units(units: list[dict[str, Any]]) -> str | None:
 
 def bulletin_summary(figures: dict[str, Any]) -> list[str]:
     """The bulletin's paragraphs: the town's totals and rates, the best villages, the lagging
-    ones, problems, and the overdue and criticized ones (通报批评)."""
+    ones, problems and the overdue ones, 思想工作, and the criticized ones (通报批评)."""
     town = figures["town"]["name"]
     if figures.get("campaign") is None or figures.get("total") is None:
         return [
@@ -208,6 +225,9 @@ def bulletin_summary(figures: dict[str, Any]) -> list[str]:
         _lagging(villages),
         _problems(total) + (_overdue(villages) or ""),
     ]
+    talks = _talks(total)
+    if talks:
+        paragraphs.append(talks)
     units = _units(figures.get("units") or [])
     if units:
         paragraphs.insert(3, units)
