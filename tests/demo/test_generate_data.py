@@ -167,12 +167,14 @@ def test_problems_in_every_state_with_their_history(generated):
             assert history[-1].at <= problem.deadline or problem.supervised_at
     assert problems.filter(status="dispatched", redo_count__gt=0).exists()
     assert ProblemAlert.objects.filter(problem__in=problems, kind="remind").exists()
-    # Each problem has its reporting household and the concern it was filed from (立案); a
-    # handled one waits for that household's verdict, the others for none.
+    # Each problem has its reporting household and the concern it was filed from (立案).
     assert not problems.annotate(n=Count("reporters")).exclude(n=1).exists()
     assert not problems.annotate(n=Count("concern_links")).exclude(n=1).exists()
-    assert not problems.filter(status="handled").exclude(reporters_waiting=1).exists()
-    assert not problems.exclude(status="handled").exclude(reporters_waiting=0).exists()
+    # an open problem waits for its household's verdict; a closed or rejected one for none
+    assert not problems.filter(status__in=("closed", "rejected")).exclude(
+        reporters_waiting=0).exists()  # fmt: skip
+    assert not problems.exclude(status__in=("closed", "rejected")).exclude(
+        reporters_waiting=1).exists()  # fmt: skip
     visit_concerns = Concern.objects.filter(campaign__town=town, source="visit")
     assert visit_concerns.filter(outcome="file").count() == (
         problems.exclude(source="manual").values("visit_id").distinct().count()

@@ -42,7 +42,7 @@ from pingan.ledger.models import Problem, ProblemEvent, ProblemReporter
 from pingan.ledger.routing import TownIndex, suggest
 from pingan.ledger.services import ActionInput, problem_act
 from pingan.ledger.supervision import problem_tick
-from pingan.ledger.triage import Decision, concerns_triage
+from pingan.ledger.triage import BATCH_LIMIT, Decision, concerns_triage
 from pingan.regions.models import Region
 from pingan.visits.concerns import category_names, concern_report, thought_work_record
 from pingan.visits.models import Concern, ConcernItem, ThoughtWork
@@ -621,7 +621,12 @@ class _Plan:
                 )
         now = clock.now()
         units = {u.pk: u for u in self.units}
-        for key, decisions in groups.items():
+        chunks = [
+            (key, decisions[start : start + BATCH_LIMIT])
+            for key, decisions in groups.items()
+            for start in range(0, len(decisions), BATCH_LIMIT)
+        ]  # one action holds at most BATCH_LIMIT concerns, as on the page
+        for key, decisions in chunks:
             results = self.triage(decisions)
             for result in results:
                 if key[0] == "file" and result.problem_id is not None:

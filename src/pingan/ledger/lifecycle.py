@@ -188,15 +188,17 @@ def related(user, problem: Problem, relation: Relation, reporter=None) -> bool:
     # VISITING_CADRE
     households = [reporter] if reporter is not None else waiting_reporters(problem)
     if not households:  # a problem kept before reporting households existed
-        return _visits(user, problem.cadre)
-    return any(_visits(user, r.cadre) for r in households)
+        return _visits(user, problem.cadre, problem.village_id)
+    return any(_visits(user, r.cadre, r.village_id) for r in households)
 
 
-def _visits(user, cadre) -> bool:
-    """The cadre themself; the village admin stands in for a household without a visiting
-    cadre who can sign in."""
+def _visits(user, cadre, village_id) -> bool:
+    """The cadre themself; the village admin of the household's village stands in for a
+    household without a visiting cadre who can sign in."""
     if user.role == Role.CADRE:
         return cadre is not None and cadre.user_id == user.pk
+    if user.region_id != village_id:
+        return False
     return cadre is None or cadre.user_id is None or not cadre.active
 
 

@@ -4,8 +4,8 @@ town's routing rules (派单规则), and the open problems a concern may join (�
 The rules, in order (docs/ledger.md, "Triage"):
 1. A concern whose items are all feelings (感受: negative answers to single-choice questions,
    such as 不太安全 or 不满意) has nothing concrete to fix: 思想工作.
-2. Otherwise its matters (checked options such as 赌博, described matters, the opinion) are
-   matched against the open problems of its town. The best candidate scoring at least
+2. Otherwise its matters (checked options such as 赌博, described matters; the opinion only
+   when the concern has nothing else concrete — see `matters`) are matched against the open problems of its town. The best candidate scoring at least
    `MERGE_AT` (with its text alone at least `TEXT_AT`) is suggested for 并案.
 3. Otherwise 立案, with the category and unit of the first routing rule (by priority) whose
    keyword appears in the matters' words; without one, the category of the first matter.
@@ -96,6 +96,24 @@ class TownIndex:
         self.problems = list(problems)
         self.texts = [p.description[:DESCRIPTION_CHARS] for p in self.problems]
         self._centres: dict[int, tuple[float, float]] | None = None
+        self._postings: dict[str, list[int]] | None = None
+
+    def sharing(self, words: str) -> list[int]:
+        """Positions of the problems whose text shares a telling character with `words`:
+        the only ones whose similarity can be above zero, found through an index of
+        characters (those in more than a fifth of the texts tell nothing and are left out),
+        so a concern is compared with a few hundred problems, not with all of them."""
+        if self._postings is None:
+            postings: dict[str, list[int]] = {}
+            for position, text in enumerate(self.texts):
+                for char in set(text):
+                    postings.setdefault(char, []).append(position)
+            common = max(50, len(self.texts) // 5)
+            self._postings = {c: p for c, p in postings.items() if len(p) <= common}
+        found: set[int] = set()
+        for char in set(words):
+            found.update(self._postings.get(char, ()))
+        return sorted(found)
 
     def centres(self) -> dict[int, tuple[float, float]]:
         if self._centres is None:
@@ -126,7 +144,12 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def matters(items: Iterable[ConcernItem]) -> list[ConcernItem]:
-    return [item for item in items if not item.feeling]
+    """The concern's matters: checked options and described matters; the opinion (意见建议)
+    only when there is nothing else concrete (it is kept on the concern, not filed into
+    another matter's problem)."""
+    concrete = [item for item in items if not item.feeling]
+    besides = [item for item in concrete if item.kind != ConcernItem.Kind.OPINION]
+    return besides or concrete
 
 
 def words_of(items: Iterable[ConcernItem]) -> str:
@@ -149,16 +172,13 @@ def candidates_for(
     """The best open problems of the town for these words, highest score first."""
     if not words or not index.problems:
         return []
-    # every text's score (a list, in the index's order; cdist would need numpy)
-    text_scores = [0.0] * len(index.texts)
-    for _, value, position in process.extract(
-        words, index.texts, scorer=fuzz.WRatio, limit=None
-    ):
-        text_scores[position] = value
+    sharing = index.sharing(words)
+    texts = [index.texts[position] for position in sharing]
     scored = []
-    for problem, text in zip(index.problems, text_scores, strict=True):
+    for _, text, n in process.extract(words, texts, scorer=fuzz.WRatio, limit=None):
+        problem = index.problems[sharing[n]]
         text = float(text)
-        if text <= 0 and problem.category != category:
+        if text <= 0:
             continue
         place = (
             15.0

@@ -448,6 +448,8 @@ def _notify_after(problem: Problem, transition: Transition, *, actor: User, note
             recipients.append(users_with_role_over(role=Role.VILLAGE_ADMIN, region=problem.village))
     elif action in (Action.RETURN, Action.FEEDBACK):
         recipients.append(_town_users(problem, Role.TOWN_ADMIN))
+        if action == Action.FEEDBACK and problem.status == Status.HANDLED:
+            title = f"{problem.code} 一户群众满意，尚有 {problem.reporters_waiting} 户待反馈"
     elif action == Action.REJECT and problem.cadre is not None and problem.cadre.user_id:
         recipients.append(User.objects.filter(pk=problem.cadre.user_id))
     users = [user for group in recipients for user in group if user.pk != actor.pk]

@@ -33,6 +33,7 @@ from pingan.accounts.notifications import notify
 from pingan.core import clock
 from pingan.ledger.lifecycle import ActionInvalid, LedgerError, StaleVersion
 from pingan.ledger.models import Problem, ProblemConcern, ProblemEvent, ProblemReporter
+from pingan.ledger.routing import matters
 from pingan.ledger.selectors import problem_list
 from pingan.ledger.services import (
     ActionInput,
@@ -104,7 +105,7 @@ def _same(concern: Concern, decision: Decision) -> bool:
 
 
 def _description(items: Sequence[ConcernItem], concern: Concern) -> str:
-    concrete = [item_words(item) for item in items if not item.feeling]
+    concrete = [item_words(item) for item in matters(items)]
     words = concrete or [item_words(item) for item in items]
     return ("；".join(dict.fromkeys(words)) or concern.text or "群众反映")[:2000]
 

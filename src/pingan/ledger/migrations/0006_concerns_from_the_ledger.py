@@ -11,6 +11,7 @@ handled problem waits for that household's verdict (`reporters_waiting` = 1).
 """
 
 from django.db import migrations
+from django.db.models import Exists, OuterRef, Q
 
 BATCH = 2000
 NOTE = "由原问题台账迁移"
@@ -30,6 +31,17 @@ def forward(apps, schema_editor, campaign_ids=None):
     Concern = apps.get_model("visits", "Concern")
     ConcernItem = apps.get_model("visits", "ConcernItem")
     Visit = apps.get_model("visits", "Visit")
+    Answer = apps.get_model("visits", "Answer")
+
+    # A phone may have sent the opinion only as the answer to question 15 (the sync reads it
+    # from there when `Visit.opinion` is empty): keep that one too.
+    answered = Answer.objects.filter(question__key="opinion").exclude(text__regex=r"^\s*$")
+    if campaign_ids is not None:
+        answered = answered.filter(visit__campaign_id__in=campaign_ids)
+    answer_text = dict(answered.values_list("visit_id", "text"))
+
+    def opinion_of(visit_id, opinion: str) -> str:
+        return opinion.strip() or answer_text.get(visit_id, "").strip()
 
     reporters_by = dict(
         ProblemEvent.objects.filter(action="report").values_list("problem_id", "actor_id")
@@ -80,12 +92,12 @@ def forward(apps, schema_editor, campaign_ids=None):
                 )
                 concern_of_visit[problem.visit_id] = concern
                 positions[concern.pk] = 0
-                if problem.visit.opinion.strip():
+                opinion = opinion_of(problem.visit_id, problem.visit.opinion)
+                if opinion:
                     # the opinion never made a problem; it is kept, after the other items
                     pending_items.append(
-                        ConcernItem(concern=concern, kind="opinion",
-                                    text=problem.visit.opinion.strip(), position=999)
-                    )  # fmt: skip
+                        ConcernItem(concern=concern, kind="opinion", text=opinion, position=999)
+                    )
         else:
             concern = Concern.objects.create(
                 campaign_id=problem.campaign_id,
@@ -122,7 +134,9 @@ def forward(apps, schema_editor, campaign_ids=None):
         pending_links.append(
             ProblemConcern(problem_id=problem.pk, concern=concern, at=problem.reported_at)
         )
-        waiting = problem.status == "handled"
+        # Only a closed problem's verdict is the household's last word; a dissatisfied verdict
+        # belongs to a result that was redone (重办), and the household waits for the new one.
+        waiting = problem.status != "closed"
         pending_reporters.append(
             ProblemReporter(
                 problem_id=problem.pk,
@@ -139,14 +153,19 @@ def forward(apps, schema_editor, campaign_ids=None):
         if len(pending_items) >= BATCH:
             flush()
     flush()
-    Problem.objects.filter(status="handled", reporters_waiting=0).update(reporters_waiting=1)
+    # Every problem still open waits for its household, as every problem filed since does.
+    Problem.objects.filter(
+        status__in=["reported", "accepted", "dispatched", "handled"], reporters_waiting=0
+    ).update(reporters_waiting=1)
 
     # Opinions of visits that raised no problem: open concerns, nothing lost.
     visits = Visit.objects.all()
     if campaign_ids is not None:
         visits = visits.filter(campaign_id__in=campaign_ids)
     opinions = (
-        visits.exclude(opinion__regex=r"^\s*$")
+        visits.filter(
+            ~Q(opinion__regex=r"^\s*$") | Q(Exists(answered.filter(visit=OuterRef("pk"))))
+        )
         .filter(concern__isnull=True)
         .values_list(
             "pk", "campaign_id", "village_id", "household_id", "cadre_id", "opinion",
@@ -156,7 +175,7 @@ def forward(apps, schema_editor, campaign_ids=None):
     )  # fmt: skip
     batch: list[tuple] = []
     for row in opinions.iterator(chunk_size=BATCH):
-        batch.append(row)
+        batch.append((*row[:5], opinion_of(row[0], row[5]), *row[6:]))
         if len(batch) >= BATCH:
             _opinion_concerns(Concern, ConcernItem, batch)
             batch = []
