@@ -444,13 +444,15 @@ def test_the_task_queue_sweeps_orphans_every_night(world, concern, storage):
     assert len(stored_names(storage)) == 1
 
     def due(hour: int, minute: int) -> set[str]:  # huey's scheduler clock: naive UTC
-        moment = dt.datetime(2021, 10, 22, hour, minute)
+        moment = dt.datetime(2021, 10, 22, hour, minute, tzinfo=dt.UTC).replace(tzinfo=None)
         return {task.name for task in HUEY.read_periodic(moment)}
 
     assert "ledger.attachment_orphans" in due(19, 17)  # 03:17 in Shanghai
     assert "ledger.attachment_orphans" not in due(3, 17)
     with time_machine.travel(day + dt.timedelta(days=2), tick=False):
-        for task in HUEY.read_periodic(dt.datetime(2021, 10, 22, 19, 17)):
+        for task in HUEY.read_periodic(
+            due_moment := dt.datetime(2021, 10, 22, 19, 17, tzinfo=dt.UTC).replace(tzinfo=None)
+        ):
             if task.name == "ledger.attachment_orphans":
                 HUEY.execute(task)
     assert stored_names(storage) == set()
