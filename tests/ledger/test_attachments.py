@@ -451,7 +451,7 @@ def test_the_task_queue_sweeps_orphans_every_night(world, concern, storage):
     assert "ledger.attachment_orphans" not in due(3, 17)
     with time_machine.travel(day + dt.timedelta(days=2), tick=False):
         for task in HUEY.read_periodic(
-            due_moment := dt.datetime(2021, 10, 22, 19, 17, tzinfo=dt.UTC).replace(tzinfo=None)
+            dt.datetime(2021, 10, 22, 19, 17, tzinfo=dt.UTC).replace(tzinfo=None)
         ):
             if task.name == "ledger.attachment_orphans":
                 HUEY.execute(task)
