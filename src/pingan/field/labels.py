@@ -17,4 +17,10 @@ CHOICE_LABELS = (
     gettext_noop("已交办"),
     gettext_noop("已办理"),
     gettext_noop("已销号"),
+    # visits.ThoughtWork.View
+    gettext_noop("已转变"),
+    gettext_noop("未转变"),
+    # visits.Concern.Source ("走访" is marked already)
+    gettext_noop("来电"),
+    gettext_noop("来访"),
 )

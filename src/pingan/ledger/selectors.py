@@ -1,9 +1,11 @@
 """Reads of the ledger, scoped once here for every role (docs/architecture.md):
 
 - town admin, leader, county viewer: every problem in their region subtree;
-- village admin: the problems of their village;
+- village admin: the problems of their village, and those a household of their village
+  reported (merged, 并案, into another village's problem);
 - cadre: the problems of the households they visit, which they take back to the resident
-  (problem.cadre, or the cadre of any of its reporting households);
+  (problem.cadre, or the cadre of any of its reporting households, whichever village of the
+  town the problem was filed in);
 - unit handler: the problems dispatched to their unit (now), and those it handled or returned.
 
 Something outside the scope is "not found" (`problem_get` raises Http404).
@@ -12,7 +14,16 @@ Something outside the scope is "not found" (`problem_get` raises Http404).
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.http import Http404
 
 from pingan.accounts.models import Role, User
@@ -29,8 +40,15 @@ def problem_scope_q(user: User) -> Q | None:
         return None
     in_region = Q(village__path__startswith=path)
     if user.role == Role.CADRE:
-        theirs = ProblemReporter.objects.filter(problem=OuterRef("pk"), cadre__user=user)
-        return in_region & (Q(cadre__user=user) | Q(Exists(theirs)))
+        theirs = ProblemReporter.objects.filter(
+            problem=OuterRef("pk"), cadre__user=user, village__path__startswith=path
+        )
+        return (in_region & Q(cadre__user=user)) | Q(Exists(theirs))
+    if user.role == Role.VILLAGE_ADMIN:
+        reported_here = ProblemReporter.objects.filter(
+            problem=OuterRef("pk"), village__path__startswith=path
+        )
+        return in_region | Q(Exists(reported_here))
     if user.role == Role.UNIT_HANDLER:
         if user.unit_id is None:
             return None
@@ -121,18 +139,87 @@ def problem_events(*, problem: Problem) -> QuerySet[ProblemEvent]:
     return problem.events.select_related("actor").order_by("at", "id")
 
 
-def problem_list_to_feed_back(*, user: User) -> QuerySet[Problem]:
-    """反馈群众: handled problems whose result the cadre (the one who visited) must take back to
-    the resident and whose verdict they record."""
-    if user.role not in (Role.CADRE, Role.VILLAGE_ADMIN):
-        return Problem.objects.none()
-    problems = problem_list(user=user).filter(status=Problem.Status.HANDLED)
+# --- 反馈群众: each reporting household hears the result from its own visiting cadre --------
+
+
+def reporter_to_feed_back_q(user: User) -> Q | None:
+    """The filter on ProblemReporter for the households `user` takes the result back to (the
+    rule of `lifecycle._visits`, on rows): a cadre, the households they visit; a village
+    admin, those of their village whose visiting cadre cannot sign in (none, no login, or no
+    longer active). None for every other role."""
+    path = user_scope_path(user)
+    if path is None:
+        return None
+    here = Q(village__path__startswith=path)
+    if user.role == Role.CADRE:
+        return here & Q(cadre__user=user)
     if user.role == Role.VILLAGE_ADMIN:
-        # the village admin stands in only where no active visiting cadre exists
-        problems = problems.filter(
-            Q(cadre__isnull=True) | Q(cadre__active=False) | Q(cadre__user__isnull=True)
-        )
-    return problems.select_related("village", "unit", "household").order_by("handled_at", "id")
+        return here & (Q(cadre__isnull=True) | Q(cadre__user__isnull=True) | Q(cadre__active=False))
+    return None
+
+
+def _waiting(user: User) -> QuerySet[ProblemReporter]:
+    """Reporting households of handled problems still waiting for the user's feedback: no
+    verdict yet, not confirmed unreachable (as `services._reporter_of` finds them)."""
+    scope = reporter_to_feed_back_q(user)
+    if scope is None:
+        return ProblemReporter.objects.none()
+    return ProblemReporter.objects.filter(
+        scope,
+        problem__status=Problem.Status.HANDLED,
+        verdict="",
+        unreachable_confirmed_at__isnull=True,
+    )
+
+
+def awaiting_leader_q() -> Q:
+    """A household tried `UNREACHABLE_TRIES` times in vain: the leader may now confirm it
+    cannot be reached (it still waits, and a verdict is still welcome if it is reached)."""
+    return Q(tries__gte=ProblemReporter.UNREACHABLE_TRIES)
+
+
+def problem_reporter_list_to_feed_back(*, user: User) -> QuerySet[ProblemReporter]:
+    """反馈群众, one row per household: the reporting households waiting for the user, with the
+    problem, its village and unit, the household and its village joined (a page is one query).
+    Those to contact first; those waiting for the leader's confirmation last; each group in
+    the order the problems were handled. `awaiting_leader` says which is which."""
+    return (
+        _waiting(user)
+        .annotate(awaiting_leader=ExpressionWrapper(awaiting_leader_q(), BooleanField()))
+        .select_related("problem__village", "problem__unit", "village", "household")
+        .order_by("awaiting_leader", "problem__handled_at", "problem_id", "id")
+    )
+
+
+def problem_reporter_feedback_counts(*, user: User) -> dict[str, int]:
+    """How many households wait for the user's feedback (`todo`), and how many of them were
+    tried 3 times and wait for the leader (`awaiting_leader`); one query."""
+    counts = _waiting(user).aggregate(
+        todo=Count("pk", filter=~awaiting_leader_q()),
+        awaiting_leader=Count("pk", filter=awaiting_leader_q()),
+    )
+    return {key: value or 0 for key, value in counts.items()}
+
+
+def problem_reporter_get(*, user: User, reporter_id: int) -> ProblemReporter | None:
+    """One reporting household of a problem the user may see (None otherwise)."""
+    scope = problem_scope_q(user)
+    if scope is None:
+        return None
+    problems = Problem.objects.filter(scope)
+    return ProblemReporter.objects.filter(pk=reporter_id, problem__in=problems).first()
+
+
+def problem_list_to_feed_back(*, user: User) -> QuerySet[Problem]:
+    """Handled problems with a reporting household waiting for the user (see
+    `problem_reporter_list_to_feed_back` for the households themselves)."""
+    waiting = _waiting(user).filter(problem=OuterRef("pk"))
+    return (
+        problem_list(user=user)
+        .filter(Exists(waiting), status=Problem.Status.HANDLED)
+        .select_related("village", "unit", "household")
+        .order_by("handled_at", "id")
+    )
 
 
 def problem_list_unit_inbox(*, user: User, now: dt.datetime | None = None) -> QuerySet[Problem]:

@@ -12,6 +12,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -32,7 +33,7 @@ from pingan.core import clock
 from pingan.regions.models import Household, Region
 from pingan.regions.selectors import count_subquery
 from pingan.surveys.models import Questionnaire
-from pingan.visits.models import Answer, Concern, Visit
+from pingan.visits.models import Answer, Concern, ConcernItem, ThoughtWork, Visit
 from pingan.visits.rates import HUNDRED, RateFigure, _ratio, rate_figures
 
 
@@ -443,3 +444,60 @@ def concern_list(*, user: User) -> QuerySet[Concern]:
     if scope is None:
         return Concern.objects.none()
     return Concern.objects.filter(scope)
+
+
+# ---------------------------------------------------------------------------------------------
+# 思想工作: the talks the visiting cadre has to hold and record (`concerns.thought_work_record`).
+
+RECENT_TALK_DAYS = 30  # recorded talks stay in the cadre's list this long, to correct them
+
+
+def thought_work_scope_q(user: User) -> Q | None:
+    """The filter on ThoughtWork for the talks `user` records (the rule of
+    `concerns.user_may_record_talk`): a cadre, their own cases; a village admin, the cases of
+    their village whose cadre cannot sign in. None for every other role."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.role == Role.CADRE:
+        return Q(cadre__user=user)
+    if user.role == Role.VILLAGE_ADMIN and user.region_id is not None:
+        return Q(village_id=user.region_id) & (
+            Q(cadre__isnull=True) | Q(cadre__user__isnull=True) | Q(cadre__active=False)
+        )
+    return None
+
+
+def thought_work_list(*, user: User) -> QuerySet[ThoughtWork]:
+    """Every talk the user records, with the household and the concern (its items prefetched:
+    what the resident said)."""
+    scope = thought_work_scope_q(user)
+    if scope is None:
+        return ThoughtWork.objects.none()
+    return (
+        ThoughtWork.objects.filter(scope)
+        .select_related("household", "village", "concern")
+        .prefetch_related(
+            Prefetch("concern__items", queryset=ConcernItem.objects.order_by("position", "id"))
+        )
+    )
+
+
+def thought_work_list_for_field(
+    *, user: User, now: dt.datetime | None = None
+) -> QuerySet[ThoughtWork]:
+    """The cadre's list: the talks not recorded yet (oldest case first), then those recorded in
+    the last `RECENT_TALK_DAYS` days (newest first), which can still be corrected."""
+    since = (now or clock.now()) - dt.timedelta(days=RECENT_TALK_DAYS)
+    return (
+        thought_work_list(user=user)
+        .filter(Q(recorded_at__isnull=True) | Q(recorded_at__gte=since))
+        .order_by(F("recorded_at").desc(nulls_first=True), "created_at", "id")
+    )
+
+
+def thought_work_count_to_record(*, user: User) -> int:
+    """How many talks wait to be recorded (one query)."""
+    scope = thought_work_scope_q(user)
+    if scope is None:
+        return 0
+    return ThoughtWork.objects.filter(scope, recorded_at__isnull=True).count()

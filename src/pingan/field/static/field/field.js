@@ -192,6 +192,30 @@
 
   window.addEventListener("online", flush);
 
+  // ---- typed text of the plain forms (反馈群众 reason, 思想工作 notes) --------------------
+  // Kept on the phone while typing, so a lost signal on sending costs nothing: a textarea
+  // with `data-draft` gets back what was typed when the page opens again empty. The page the
+  // server answers a success with names the draft it received (`data-drafts-saved`).
+  var TEXT_PREFIX = "pingan.field.text.";
+  var savedEl = document.querySelector("[data-drafts-saved]");
+  var savedKey = savedEl && savedEl.getAttribute("data-drafts-saved");
+  if (savedKey) forget(TEXT_PREFIX + savedKey);
+  Array.prototype.forEach.call(document.querySelectorAll("textarea[data-draft]"), function (area) {
+    var key = TEXT_PREFIX + area.getAttribute("data-draft");
+    var kept = load(key, "");
+    if (!area.value && kept) {
+      area.value = kept;
+      var note = document.createElement("p");
+      note.className = "draft-restored";
+      note.textContent = msg("restored");
+      area.parentNode.insertBefore(note, area.nextSibling);
+    }
+    area.addEventListener("input", function () {
+      if (area.value.trim()) store(key, area.value);
+      else forget(key);
+    });
+  });
+
   // ---- the visit form -------------------------------------------------------------------
   var form = document.getElementById("visit-form");
   var configEl = document.getElementById("visit-config");
