@@ -352,3 +352,21 @@ def test_the_town_center_is_not_told_a_problem_is_closed_while_households_wait(w
                                           kind="problem_feedback")  # fmt: skip
     assert notices.count() == 1
     assert "销号" not in notices.get().title, notices.get().title
+
+
+def test_the_handling_result_goes_to_every_waiting_households_cadre(world, three):
+    """办结 of a merged problem: each reporting household's own visiting cadre is told to take
+    the result back (not only the first household's)."""
+    told = Notification.objects.filter(kind="problem_handle", title__contains="请向群众反馈")
+    assert set(told.values_list("recipient", flat=True)) == {u.pk for u in three.cadres}
+
+
+def test_the_leader_is_told_when_a_household_was_not_reached_three_times(world, three):
+    leader = world.users[Role.LEADER]
+    far = three.reporters[2]
+    asked = Notification.objects.filter(recipient=leader, kind="problem_contact_failed")
+    with time_machine.travel(FEEDBACK, tick=False):
+        for tries in (1, 2, 3):
+            act(three.cadres[2], three.problem, "contact_failed", ActionInput(reporter_id=far.pk))
+            assert asked.count() == (1 if tries == 3 else 0)
+    assert "联系三次未果" in asked.get().title

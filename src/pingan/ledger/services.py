@@ -315,7 +315,7 @@ def problem_act(
         data=event_data,
         at=now,
     )
-    _notify_after(problem, transition, actor=actor, note=note)
+    _notify_after(problem, transition, actor=actor, note=note, data=event_data)
     return problem
 
 
@@ -417,9 +417,12 @@ def _town_users(problem: Problem, role: str) -> QuerySet[User]:
     return users_with_role_over(role=role, region=problem.village)
 
 
-def _notify_after(problem: Problem, transition: Transition, *, actor: User, note: str) -> None:
-    """Who hears of each action: the unit of a dispatch, the leaders of an extension request,
-    the visiting cadre of a handling result, the town center of a return or a verdict."""
+def _notify_after(
+    problem: Problem, transition: Transition, *, actor: User, note: str, data: dict | None = None
+) -> None:
+    """Who hears of each action: the unit of a dispatch, the leaders of an extension request
+    and of a household that could not be reached three times, the visiting cadre of each
+    waiting household of a handling result, the town center of a return or a verdict."""
     key = f"problem:{problem.pk}:v{problem.version}"
     title = f"{problem.code} {transition.label}"
     body = f"{problem.village.name}：{problem.description[:80]}" + (f"\n{note}" if note else "")
@@ -440,19 +443,38 @@ def _notify_after(problem: Problem, transition: Transition, *, actor: User, note
     elif action == Action.EXTEND_REQUEST:
         recipients.append(_town_users(problem, Role.LEADER))
     elif action == Action.HANDLE:
-        if problem.cadre is not None and problem.cadre.user_id:
-            recipients.append(User.objects.filter(pk=problem.cadre.user_id))
+        # each waiting household's visiting cadre; the village admin stands in for a
+        # household whose cadre has no active login (a problem kept before reporting
+        # households existed: its own cadre)
+        waiting = list(
+            problem.reporters.filter(verdict="", unreachable_confirmed_at__isnull=True)
+            .select_related("cadre__user")
+            .order_by("id")
+        )
+        visitors = [(r.cadre, r.village) for r in waiting] or [(problem.cadre, problem.village)]
+        cadres = [
+            c.user_id for c, _ in visitors if c and c.active and c.user_id and c.user.is_active
+        ]
+        villages = {
+            v.pk: v for c, v in visitors if not (c and c.active and c.user_id and c.user.is_active)
+        }
+        if cadres:
+            recipients.append(User.objects.filter(pk__in=cadres))
             sms = True
             title = f"{problem.code} 已办结，请向群众反馈并记录评价"
-        else:
-            recipients.append(users_with_role_over(role=Role.VILLAGE_ADMIN, region=problem.village))
+        for village in villages.values():
+            recipients.append(users_with_role_over(role=Role.VILLAGE_ADMIN, region=village))
+    elif action == Action.CONTACT_FAILED:
+        if (data or {}).get("tries") == ProblemReporter.UNREACHABLE_TRIES:
+            recipients.append(_town_users(problem, Role.LEADER))
+            title = f"{problem.code} 有一户联系三次未果，请确认"
     elif action in (Action.RETURN, Action.FEEDBACK):
         recipients.append(_town_users(problem, Role.TOWN_ADMIN))
         if action == Action.FEEDBACK and problem.status == Status.HANDLED:
             title = f"{problem.code} 一户群众满意，尚有 {problem.reporters_waiting} 户待反馈"
     elif action == Action.REJECT and problem.cadre is not None and problem.cadre.user_id:
         recipients.append(User.objects.filter(pk=problem.cadre.user_id))
-    users = [user for group in recipients for user in group if user.pk != actor.pk]
+    users = list({u.pk: u for group in recipients for u in group if u.pk != actor.pk}.values())
     if users:
         notify(users=users, kind=f"problem_{action}", title=title, body=body, link=link,
                key=key, sms=sms)  # fmt: skip
