@@ -200,6 +200,9 @@ class Concern(TimeStamped, EncryptedPhone):
     )
     decided_at = models.DateTimeField("梳理时间", null=True, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
+    # A phone or walk-in report's idempotency key from the client (`POST /api/v1/concerns`):
+    # one concern per reporter and key, so a retried request never records a second one.
+    client_key = models.CharField("客户端幂等键", max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["reported_at", "id"]
@@ -225,6 +228,11 @@ class Concern(TimeStamped, EncryptedPhone):
             models.CheckConstraint(
                 condition=~Q(source="visit") | Q(visit__isnull=False),
                 name="concern_from_a_visit_has_it",
+            ),
+            models.UniqueConstraint(
+                fields=["reported_by", "client_key"],
+                condition=~Q(client_key=""),
+                name="concern_client_key_once_per_reporter",
             ),
         ]
 

@@ -3,78 +3,59 @@ and every lifecycle action (`POST /problems/{id}/actions`), each one call to a s
 `ledger.services`. Refusals come back as docs/operations.md errors (`api.errors`): 403 the role may not,
 404 outside the scope, 409 a stale `version`, 422 not allowed from the current state."""
 
-import datetime as dt
 from typing import Annotated, Any
 
+from django.db.models import QuerySet
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import AfterValidator, WithJsonSchema, field_validator
+from pydantic import field_validator
 
 from pingan.accounts.models import User
 from pingan.api.pagination import LimitOffset
-from pingan.api.schemas import ErrorOut
+from pingan.api.schemas import (
+    ErrorOut,
+    HouseholdRef,
+    LocalDateTime,
+    Ref,
+    choices_text,
+    enum_schema,
+    errors_for,
+    one_of,
+)
 from pingan.api.security import AuthedRequest
-from pingan.core import clock
-from pingan.core.pii import mask_name
 from pingan.ledger.deadlines import Colour
 from pingan.ledger.lifecycle import ACTION_LABELS, EVENT_LABELS, Action, actions_available
-from pingan.ledger.models import Problem, ProblemEvent
+from pingan.ledger.models import Problem, ProblemEvent, ProblemReporter
 from pingan.ledger.selectors import (
     ProblemFilters,
     problem_events,
     problem_get,
     problem_list_filtered,
 )
+from pingan.ledger.selectors import problem_list as problems_in_scope
 from pingan.ledger.services import ActionInput, problem_act, problem_report
 
 router = Router(tags=["problems"])
 
-# Datetimes leave the API in Beijing time (+08:00), as the rest of the API writes them.
-LocalDateTime = Annotated[dt.datetime, AfterValidator(clock.local)]
-
 SYSTEM_ACTOR = "系统"
-
-
-def _choices(labels: dict[str, str]) -> str:
-    return "、".join(f"{code}（{label}）" for code, label in labels.items())
-
 
 STATUS_LABELS = dict(Problem.Status.choices)
 SEVERITY_LABELS = dict(Problem.Severity.choices)
 VERDICT_LABELS = dict(Problem.Verdict.choices)
+REPORTER_VERDICT_LABELS = dict(ProblemReporter.Verdict.choices)
 REPORT_SOURCES = {
     code: label for code, label in Problem.Source.choices if code != Problem.Source.SURVEY
 }
 
-
-def _enum(codes) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "enum": [str(code) for code in codes]})
-
-
 # Codes documented as enums but validated as text: the services and the filter validators
 # below refuse a wrong one with a Chinese message that names the choices.
-StatusCode = Annotated[str, _enum(STATUS_LABELS)]
-ColourCode = Annotated[str, _enum(Colour.LABELS)]
-SourceCode = Annotated[str, _enum(REPORT_SOURCES)]
-ActionCode = Annotated[str, _enum(Action)]
-SeverityCode = Annotated[str, _enum(SEVERITY_LABELS)]
-VerdictCode = Annotated[str, _enum(VERDICT_LABELS)]
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-class HouseholdRef(Schema):
-    id: int
-    address: str
-    head_name: str = Field(description="户主姓名（已脱敏）")
-    phone_masked: str = Field(description="手机号（已脱敏）")
-
-    @staticmethod
-    def resolve_head_name(household) -> str:
-        return mask_name(household.head_name)
+StatusCode = Annotated[str, enum_schema(STATUS_LABELS)]
+ColourCode = Annotated[str, enum_schema(Colour.LABELS)]
+SourceCode = Annotated[str, enum_schema(REPORT_SOURCES)]
+ActionCode = Annotated[str, enum_schema(Action)]
+SeverityCode = Annotated[str, enum_schema(SEVERITY_LABELS)]
+VerdictCode = Annotated[str, enum_schema(VERDICT_LABELS)]
 
 
 class ProblemOut(Schema):
@@ -89,12 +70,12 @@ class ProblemOut(Schema):
     source_label: str
     category: str
     description: str
-    status: str = Field(description=f"状态：{_choices(STATUS_LABELS)}")
+    status: str = Field(description=f"状态：{choices_text(STATUS_LABELS)}")
     status_label: str
-    colour: str = Field(description=f"颜色：{_choices(Colour.LABELS)}")
+    colour: str = Field(description=f"颜色：{choices_text(Colour.LABELS)}")
     colour_label: str
     unit: Ref | None
-    severity: str = Field(description=f"类型：{_choices(SEVERITY_LABELS)}；未交办时为空")
+    severity: str = Field(description=f"类型：{choices_text(SEVERITY_LABELS)}；未交办时为空")
     severity_label: str
     dispatched_at: LocalDateTime | None
     deadline: LocalDateTime | None
@@ -102,11 +83,14 @@ class ProblemOut(Schema):
     redo_count: int
     reported_at: LocalDateTime
     closed_at: LocalDateTime | None
-    verdict: str = Field(description=f"群众评价：{_choices(VERDICT_LABELS)}；未反馈时为空")
+    verdict: str = Field(description=f"群众评价：{choices_text(VERDICT_LABELS)}；未反馈时为空")
     verdict_label: str
+    reporters_waiting: int = Field(
+        description="还在等待反馈结果的反映户数（满意或经领导确认无法联系即不再等待）；为 0 时销号"
+    )
     version: int
     actions: list[str] = Field(
-        description=f"您现在可执行的操作：{_choices(ACTION_LABELS)}",
+        description=f"您现在可执行的操作：{choices_text(ACTION_LABELS)}",
     )
 
     @staticmethod
@@ -172,28 +156,56 @@ class ProblemDetailOut(ProblemOut):
         return list(problem_events(problem=problem))
 
 
-def _one_of(labels: dict[str, str], what: str):
-    """A validator: nothing or one of `labels`' codes, refused in Chinese otherwise."""
+class ReporterOut(Schema):
+    """A household that reported the problem (several when concerns were joined, 并案). Its
+    `id` is the `reporter_id` of the feedback, contact_failed and confirm_unreachable actions."""
 
-    def check(value: str | None) -> str | None:
-        if value and value not in labels:
-            raise ValueError(f"{what}只能是：{_choices(labels)}")
-        return value
+    id: int
+    village: Ref
+    household: HouseholdRef | None
+    cadre: Ref | None = Field(description="走访该户、负责反馈结果的干部")
+    verdict: str = Field(
+        description=f"该户的评价：{choices_text(REPORTER_VERDICT_LABELS)}；未评价时为空"
+    )
+    verdict_label: str
+    tries: int = Field(description="联系未果的次数（满 3 次后可由领导确认无法联系）")
+    note: str = Field(description="评价说明（如不满意的原因）")
+    feedback_at: LocalDateTime | None
+    unreachable_confirmed_at: LocalDateTime | None = Field(description="领导确认无法联系的时间")
+    done: bool = Field(description="该户已不再等待：满意，或已确认无法联系")
 
-    return check
+    @staticmethod
+    def resolve_verdict_label(reporter: ProblemReporter) -> str:
+        return REPORTER_VERDICT_LABELS.get(reporter.verdict, "")
+
+    @staticmethod
+    def resolve_note(reporter: ProblemReporter) -> str:
+        return reporter.verdict_note
+
+
+def _reporter_list(*, user: User, problem_id: int) -> QuerySet[ProblemReporter]:
+    """The reporting households of a problem the user may see (Http404 otherwise), with
+    village, household and cadre. To move to `ledger.selectors` as `problem_reporter_list`."""
+    if not problems_in_scope(user=user).filter(pk=problem_id).exists():
+        raise Http404("problem not found")
+    return (
+        ProblemReporter.objects.filter(problem_id=problem_id)
+        .select_related("village", "household", "cadre")
+        .order_by("added_at", "id")
+    )
 
 
 class ProblemFilterIn(Schema):
     village_id: int | None = Field(None, description="村")
-    status: StatusCode | None = Field(None, description=f"状态：{_choices(STATUS_LABELS)}")
-    colour: ColourCode | None = Field(None, description=f"颜色：{_choices(Colour.LABELS)}")
+    status: StatusCode | None = Field(None, description=f"状态：{choices_text(STATUS_LABELS)}")
+    colour: ColourCode | None = Field(None, description=f"颜色：{choices_text(Colour.LABELS)}")
     unit_id: int | None = Field(None, description="责任单位")
     category: str = Field("", max_length=40, description="类别")
     overdue: bool = Field(False, description="只看超期（已交办且已过截止时间）")
     q: str = Field("", max_length=100, description="按编号或问题描述查找")
 
-    _status = field_validator("status")(_one_of(STATUS_LABELS, "状态"))
-    _colour = field_validator("colour")(_one_of(Colour.LABELS, "颜色"))
+    _status = field_validator("status")(one_of(STATUS_LABELS, "状态"))
+    _colour = field_validator("colour")(one_of(Colour.LABELS, "颜色"))
 
     def to_filters(self) -> ProblemFilters:
         return ProblemFilters(
@@ -217,7 +229,7 @@ class ProblemReportIn(Schema):
     source: SourceCode | None = Field(
         None,
         max_length=16,
-        description=f"来源：{_choices(REPORT_SOURCES)}；默认干部为走访反映，其他为来电来访",
+        description=f"来源：{choices_text(REPORT_SOURCES)}；默认干部为走访反映，其他为来电来访",
     )
 
 
@@ -228,18 +240,18 @@ class ActionIn(Schema):
     and `reason` when the resident is dissatisfied."""
 
     action: ActionCode = Field(
-        min_length=1, max_length=24, description=f"操作：{_choices(ACTION_LABELS)}"
+        min_length=1, max_length=24, description=f"操作：{choices_text(ACTION_LABELS)}"
     )
     version: int = Field(ge=1, description="您所看到的问题版本号（列表或详情中的 version）")
     reason: str = Field("", max_length=500, description="理由、说明或群众不满意的原因")
     unit_id: int | None = Field(None, description="交办单位")
     severity: SeverityCode | None = Field(
-        None, max_length=16, description=f"问题类型：{_choices(SEVERITY_LABELS)}"
+        None, max_length=16, description=f"问题类型：{choices_text(SEVERITY_LABELS)}"
     )
     days: int | None = Field(None, description="延期天数（工作日）")
     result: str = Field("", max_length=4000, description="办理结果")
     verdict: VerdictCode | None = Field(
-        None, max_length=16, description=f"群众评价：{_choices(VERDICT_LABELS)}"
+        None, max_length=16, description=f"群众评价：{choices_text(VERDICT_LABELS)}"
     )
     reporter_id: int | None = Field(
         None,
@@ -265,6 +277,19 @@ def problem_list(request: AuthedRequest, filters: Query[ProblemFilterIn]):
 )
 def problem_detail(request: AuthedRequest, problem_id: int):
     return problem_get(user=request.auth, problem_id=problem_id)
+
+
+@router.get(
+    "/{int:problem_id}/reporters",
+    response={200: list[ReporterOut]} | errors_for(401, 404, 422),
+    summary="问题的反映户（每户的评价、联系未果次数、是否已完成反馈）",
+    description="并案后一个问题可有多户反映。每户由走访干部反馈办理结果并记录评价；联系未果满 3 次"
+    "的户可由领导确认无法联系。所有户都满意或已确认无法联系时问题销号。对某一户操作时，"
+    "在 `POST /problems/{id}/actions` 中以 `reporter_id` 指明（即此处的 `id`）。",
+)
+@paginate(LimitOffset)
+def problem_reporters(request: AuthedRequest, problem_id: int):
+    return _reporter_list(user=request.auth, problem_id=problem_id)
 
 
 @router.post(
