@@ -127,7 +127,8 @@ def test_town_page_query_count_does_not_grow(
     # 16 without rates (tests/web/test_pages.py) + 3 for the rates (definitions, per village,
     # town).
     # +1: the header's unread-message count; +2: the rates' options, looked up per rate query
-    with django_assert_num_queries(21):
+    # +1: the ledger summary at the top (待梳理, 待交办, 超期, 临期, 延期: one query)
+    with django_assert_num_queries(22):
         _town(client, world)
 
     # Given the notice's 16 villages, each with a cadre and two households, one reached
@@ -144,7 +145,8 @@ def test_town_page_query_count_does_not_grow(
             make_assignment(scenario.campaign, household, cadre)
             sync(user, household, scenario.questionnaire, outcome, shanghai(DAY2, 9))
     # +1: the header's unread-message count; +2: the rates' options, looked up per rate query
-    with django_assert_num_queries(20):
+    # +1: the ledger summary at the top (one query)
+    with django_assert_num_queries(21):
         html = _town(client, world)
     assert len(_rows(_section(html, "progress"))) == 16
 

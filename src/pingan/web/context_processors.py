@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from pingan.core import clock
 from pingan.web.synthetic import site_is_synthetic
+from pingan.web.todo import HeaderCounts
 
 
 def site(request: HttpRequest) -> dict[str, object]:
@@ -12,8 +13,12 @@ def site(request: HttpRequest) -> dict[str, object]:
 
     `site_synthetic`: whether the site holds synthetic data, for the banner of both layouts
     (web and field). Passed as the function, which the template calls when it reads it, so a
-    fragment rendered without the layout asks nothing (see `pingan.web.synthetic`)."""
+    fragment rendered without the layout asks nothing (see `pingan.web.synthetic`).
+
+    `header_counts`: the signed-in user's 待办 and unread counts beside the header's links,
+    asked (in one query) only when the header reads them (`pingan.web.todo.HeaderCounts`)."""
     return {
         "demo_clock_offset_ms": int(clock.demo_offset().total_seconds() * 1000),
         "site_synthetic": site_is_synthetic,
+        "header_counts": HeaderCounts(request),
     }

@@ -11,6 +11,7 @@ from pingan.web import (
     ledger,
     ledger_export,
     progress,
+    todo,
     urls_files,
     urls_intake,
     urls_triage,
@@ -79,7 +80,7 @@ urlpatterns = [
     path("ledger/", ledger.ledger, name="ledger"),
     path("ledger/new/", ledger.problem_new, name="problem_new"),
     path("ledger/export.xlsx", ledger_export.ledger_export_xlsx, name="ledger_export"),
-    path("ledger/inbox/", ledger.ledger_inbox, name="ledger_inbox"),
+    path("ledger/inbox/", todo.todo, name="ledger_inbox"),  # 待办 of every role
     path("ledger/<int:pk>/", ledger.problem, name="problem"),
     path("ledger/<int:pk>/act/", ledger.problem_action, name="problem_act"),
     path("inbox/", ledger.inbox, name="inbox"),

@@ -1,5 +1,10 @@
 """Routes of the web app's triage pages, added to `web.urls` (same `web:` namespace)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from pingan.web import triage
+
+urlpatterns: list[URLPattern] = [
+    # 梳理: the town center's queue of concerns waiting for triage, and its batch action.
+    path("ledger/triage/", triage.triage, name="triage"),
+]

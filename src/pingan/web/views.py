@@ -45,6 +45,7 @@ from pingan.campaigns.selectors import (
     village_totals,
 )
 from pingan.core import clock
+from pingan.ledger.queue import town_ledger_summary
 from pingan.regions.models import Region
 from pingan.regions.selectors import town_list
 from pingan.regions.services import PersonalDataDenied, household_reveal_pii
@@ -64,6 +65,8 @@ LANDING_PAGE: dict[str, str] = {
 }
 # Landing pages that take no region argument.
 LANDING_WITHOUT_REGION = frozenset({"field:households", "web:ledger_inbox"})
+# Who sees the town page open with the ledger's summary (待梳理, 待交办, 超期, 临期, 延期).
+LEDGER_SUMMARY_ROLES = frozenset({Role.TOWN_ADMIN, Role.LEADER})
 REVEAL_PURPOSE = "后台住户列表查看"
 FAVICON = Path(__file__).resolve().parent / "static" / "web" / "favicon.ico"
 
@@ -144,6 +147,11 @@ def town(request: AuthenticatedRequest, town_id: int) -> HttpResponse:
         "coverage": coverage_totals(villages=villages, campaign=campaign),
         # 走访进度: totals and rates (web/progress.py).
         **town_progress_context(villages=villages, campaign=campaign, today=today),
+        # The ledger's first lines for those who run it (one query, ledger/queue.py).
+        "ledger_summary": town_ledger_summary(user=user, town=region)
+        if user.role in LEDGER_SUMMARY_ROLES
+        else None,
+        "can_triage": user.role == Role.TOWN_ADMIN,
     }
     return render(request, "web/town.html", context)
 
