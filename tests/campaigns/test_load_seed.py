@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pingan.accounts.models import Unit
-from pingan.campaigns.models import Campaign, Phase, VillageQuota
+from pingan.campaigns.models import Campaign, Phase, ProblemCategory, RoutingRule, VillageQuota
 from pingan.campaigns.services.seed import SEED_FILE, SeedError, seed_read
 from pingan.regions.models import Region
 from tests.factories import NOTICE_QUOTAS, RegionFactory
@@ -30,6 +30,8 @@ def snapshot() -> dict[str, list]:
         "campaigns": list(Campaign.objects.order_by("pk").values()),
         "phases": list(Phase.objects.order_by("pk").values()),
         "quotas": list(VillageQuota.objects.order_by("pk").values()),
+        "categories": list(ProblemCategory.objects.order_by("pk").values()),
+        "rules": list(RoutingRule.objects.order_by("pk").values()),
     }
 
 
@@ -196,3 +198,110 @@ def test_the_campaign_uses_the_default_questionnaire_version_1():
     assert (campaign.questionnaire.code, campaign.questionnaire.version) == ("default", 1)
     assert campaign.questionnaire.questions.count() == 16
     assert "无变化" in load_seed()
+
+
+# --- categories and routing rules ------------------------------------------------------------
+
+DEFAULT_CATEGORIES = [
+    "治安", "扫黑除恶", "矛盾纠纷", "安全隐患", "基础设施", "反诈宣传", "政法机关服务", "平安建设",
+    "其他",
+]  # fmt: skip
+
+
+def test_gives_the_town_its_default_categories_and_routing_rules():
+    output = load_seed()
+
+    town = Region.objects.get(kind=Region.Kind.TOWN, name="汝集镇")
+    categories = ProblemCategory.objects.filter(town=town).order_by("sort_order")
+    assert [c.name for c in categories] == DEFAULT_CATEGORIES
+    assert all(c.active for c in categories)
+    # every category a questionnaire answer can carry is on the list
+    from pingan.surveys.models import Option, Question
+
+    answer_categories = set(
+        Question.objects.exclude(kind="text").values_list("category", flat=True)
+    )
+    answer_categories |= set(Option.objects.exclude(category="").values_list("category", flat=True))
+    assert answer_categories - {""} <= set(DEFAULT_CATEGORIES)
+
+    rules = {
+        (rule.category, rule.unit.name)
+        for rule in RoutingRule.objects.filter(town=town, active=True).select_related("unit")
+    }
+    assert rules == {
+        ("扫黑除恶", "汝集派出所"),
+        ("反诈宣传", "汝集派出所"),
+        ("治安", "汝集派出所"),
+        ("矛盾纠纷", "汝集司法所"),
+        ("安全隐患", "应急管理办公室"),
+        ("基础设施", "城建办公室"),
+    }
+    assert "问题类别 9 个" in output
+    assert "派单规则 6 条" in output
+
+
+@pytest.mark.parametrize(
+    ("words", "category", "unit"),
+    [
+        ("村里有人聚众赌博", "治安", "汝集派出所"),
+        ("晚上经常有人打牌赌钱", "治安", "汝集派出所"),
+        ("村口路灯坏了", "基础设施", "城建办公室"),
+        ("和邻居因为宅基地吵架", "矛盾纠纷", "汝集司法所"),
+        ("接到诈骗电话", "反诈宣传", "汝集派出所"),
+        ("电信网络诈骗", "反诈宣传", "汝集派出所"),  # the questionnaire's option
+        ("黑恶势力", "扫黑除恶", "汝集派出所"),
+        ("池塘边没有护栏，孩子容易溺水", "安全隐患", "应急管理办公室"),
+        ("电线老化", "安全隐患", "应急管理办公室"),
+    ],
+)
+def test_the_default_rules_route_common_words(words, category, unit):
+    from pingan.ledger.routing import TownIndex, route
+
+    load_seed()
+    town = Region.objects.get(kind=Region.Kind.TOWN, name="汝集镇")
+
+    found, found_unit, _why = route(TownIndex(town, problems=[]), words, "")
+
+    assert (found, found_unit.name if found_unit else None) == (category, unit)
+
+
+def test_the_town_centers_edits_survive_another_load(world):
+    # Given the seed loaded, then the town center renamed, deactivated and reordered
+    # categories, changed a rule and deleted another
+    load_seed()
+    town = world.town
+    ProblemCategory.objects.filter(town=town, name="其他").update(name="其它", sort_order=1)
+    ProblemCategory.objects.filter(town=town, name="平安建设").update(active=False)
+    RoutingRule.objects.filter(town=town, category="治安").update(keywords="赌博", priority=5)
+    RoutingRule.objects.filter(town=town, category="基础设施").delete()
+    before = snapshot()
+
+    output = load_seed()
+    updated = load_seed("--update")
+
+    assert snapshot() == before
+    assert output.startswith("无变化")
+    assert updated.startswith("无变化")
+    assert not ProblemCategory.objects.filter(town=town, name="其他").exists()
+
+
+def test_a_town_that_already_keeps_categories_gets_no_defaults(world):
+    ProblemCategory.objects.create(town=world.town, name="治安防范", sort_order=1)
+
+    load_seed()
+
+    assert list(ProblemCategory.objects.filter(town=world.town).values_list("name", flat=True)) == [
+        "治安防范"
+    ]
+    assert not RoutingRule.objects.filter(town=world.town).exists()
+
+
+def test_a_seed_rule_naming_an_unknown_category_is_refused(tmp_path: Path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        SEED_FILE.read_text(encoding="utf-8").replace('category = "基础设施"', 'category = "道路"'),
+        encoding="utf-8",
+    )
+
+    with pytest.raises(SeedError, match="类别“道路”不在类别表中"):
+        seed_read(broken)

@@ -1,5 +1,6 @@
-"""The ledger pages: the list with filters and colours, one problem with its history and the
-forms of the actions the user may take, the to-do lists, manual entry and the inbox."""
+"""The ledger pages: the list with filters and colours, one problem with its reporting
+households, its concerns, its history and the forms of the actions the user may take, the
+to-do lists and the inbox. (登记, the phone and walk-in form: tests/web/test_intake.py.)"""
 
 import datetime as dt
 import re
@@ -56,7 +57,8 @@ def _act(client, problem: Problem, action: str, **data):
 
 
 def _forms(html: str) -> set[str]:
-    return set(re.findall(r'id="act-(\w+)"', html))
+    """The actions offered (a household's action has a form per household: act-feedback-r7)."""
+    return set(re.findall(r'id="act-([a-z_]+)(?:-r\d+)?"', html))
 
 
 def _manual(world, village, description: str, category: str = "") -> Problem:
@@ -461,11 +463,199 @@ def test_actions_need_post(world, ledger, login):
 def test_detail_query_count(world, ledger, login, next_day, django_assert_num_queries):
     problem = ledger.make(Problem.Status.ACCEPTED)
     client = login(world.users[Role.TOWN_ADMIN])
-    # session, user, the user's region, unread count, problem, its reporting households, events,
-    # units of the dispatch form
+    # session, user, the user's region, the header's to-do counts, problem, its reporting
+    # households (with their cadres), their villages, their households, the concerns it came
+    # from, its attachments (whether the user sees the problem, then the files), events, units
+    # of the dispatch form
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(14):
         client.get(reverse("web:problem", args=[problem.pk]))
+
+
+def test_handling_with_photos_attaches_them_to_the_handle(world, ledger, login, next_day, settings):
+    from pingan.ledger.models import Attachment
+    from tests.ledger.test_attachments import fresh_storage, small_photo, upload
+
+    fresh_storage(settings)
+    problem = ledger.make(Problem.Status.DISPATCHED)
+    unit = login(world.users[Role.UNIT_HANDLER])
+    form = _html(unit.get(reverse("web:problem", args=[problem.pk])))
+    handle = form[form.index('id="act-handle"') - 200 : form.index('id="act-handle"')]
+    assert 'enctype="multipart/form-data"' in handle
+    assert 'name="files" multiple accept="image/*,.pdf"' in form
+
+    response = _act(unit, problem, Action.HANDLE, result="已更换路灯",
+                    files=[upload("现场.jpg", small_photo())])  # fmt: skip
+
+    assert response.status_code == 302
+    attachment = Attachment.objects.get()
+    assert attachment.event.action == Action.HANDLE
+    assert attachment.problem_id == problem.pk
+    html = _html(unit.get(response.url))
+    assert reverse("web:attachment", args=[attachment.pk]) in html
+
+
+def test_a_refused_file_leaves_the_problem_unhandled(world, ledger, login, next_day, settings):
+    from tests.ledger.test_attachments import fresh_storage, upload
+
+    fresh_storage(settings)
+    problem = ledger.make(Problem.Status.DISPATCHED)
+    unit = login(world.users[Role.UNIT_HANDLER])
+    response = _act(unit, problem, Action.HANDLE, result="已更换路灯",
+                    files=[upload("现场.jpg", b"not an image")])  # fmt: skip
+    assert response.status_code == 422
+    html = _html(response)
+    assert "已更换路灯</textarea>" in html
+    assert "「现场.jpg」" in html  # the attachment service says what is wrong with it
+    problem.refresh_from_db()
+    assert problem.status == Problem.Status.DISPATCHED
+
+
+# --- reporting households (反映户) of a merged problem ------------------------------------------
+
+
+@pytest.fixture
+def merged(world, field, ledger) -> Problem:
+    """A call about the field cadre's household filed and dispatched (立案并交办), a walk-in
+    about a colleague's household (李红, who cannot sign in) joined to it (并案), then handled."""
+    from pingan.ledger.triage import Decision, concern_triage
+    from pingan.visits.concerns import concern_report
+
+    admin = world.users[Role.TOWN_ADMIN]
+    with clock.at(REPORTED_AT):
+        first = concern_report(actor=admin, household_id=field.households[0].pk,
+                               text="村口路灯坏了，晚上出行不安全")  # fmt: skip
+        second = concern_report(actor=admin, household_id=field.other_households[0].pk,
+                                text="村口的路灯不亮", source="walk_in")  # fmt: skip
+        filed = concern_triage(actor=admin, decision=Decision(
+            first.pk, first.version, "file", unit_id=world.police.pk, severity="general"))  # fmt: skip
+        concern_triage(actor=admin, decision=Decision(
+            second.pk, second.version, "merge", problem_id=filed.problem_id))  # fmt: skip
+    problem = Problem.objects.get(pk=filed.problem_id)
+    with clock.at(REPORTED_AT + dt.timedelta(hours=1)):
+        ledger.act(problem, Action.HANDLE, Role.UNIT_HANDLER, ActionInput(result="已更换路灯"))
+    problem.refresh_from_db()
+    return problem
+
+
+def _reporters(problem: Problem) -> tuple:
+    mine, theirs = problem.reporters.order_by("id")
+    return mine, theirs
+
+
+def _row(html: str, reporter) -> str:
+    start = html.index(f'id="reporter-{reporter.pk}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_the_page_lists_every_reporting_household_and_the_merge(world, field, merged, login,
+                                                                next_day):  # fmt: skip
+    mine, theirs = _reporters(merged)
+    html = _html(login(world.users[Role.TOWN_ADMIN]).get(reverse("web:problem", args=[merged.pk])))
+
+    for reporter, household, cadre in (
+        (mine, field.households[0], "王建国"),
+        (theirs, field.other_households[0], "李红"),
+    ):
+        row = _row(html, reporter)
+        assert "七营村" in row
+        assert f"{household.head_name[0]}*" in row
+        assert household.head_name not in row
+        assert household.address in row
+        assert cadre in row
+        assert "待反馈" in row
+    assert "2 户待反馈" in html
+    history = html[html.index('id="history"') :]
+    assert "并案" in history
+    assert f"并入反映 #{theirs.concern_id}（七营村）" in history
+    concerns = html[html.index('id="concerns"') : html.index('id="history"')]
+    assert f"#{mine.concern_id}" in concerns
+    assert f"#{theirs.concern_id}" in concerns
+    assert "立案" in concerns
+    assert "并案" in concerns
+    assert "来电" in concerns
+    assert "来访" in concerns
+
+
+def test_each_visiting_cadre_records_their_own_household(world, merged, login, next_day):
+    mine, theirs = _reporters(merged)
+    url = reverse("web:problem", args=[merged.pk])
+    cadre = login(world.users[Role.CADRE])
+    html = _html(cadre.get(url))
+    assert set(re.findall(r'id="act-([a-z_]+-r\d+)"', html)) == {
+        f"feedback-r{mine.pk}",
+        f"contact_failed-r{mine.pk}",
+    }
+    assert f'name="reporter_id" value="{mine.pk}"' in html
+    # the colleague cannot sign in: the village admin stands in for that household only
+    village_html = _html(login(world.users[Role.VILLAGE_ADMIN]).get(url))
+    assert set(re.findall(r'id="act-([a-z_]+-r\d+)"', village_html)) == {
+        f"feedback-r{theirs.pk}",
+        f"contact_failed-r{theirs.pk}",
+    }
+
+    # the cadre's household is satisfied: the problem waits for the other one
+    cadre = login(world.users[Role.CADRE])
+    response = _act(cadre, merged, Action.FEEDBACK, verdict="satisfied", reporter_id=mine.pk)
+    assert response.status_code == 302
+    merged.refresh_from_db()
+    assert (merged.status, merged.reporters_waiting) == (Problem.Status.HANDLED, 1)
+    html = _html(cadre.get(url))
+    assert "满意" in _row(html, mine)
+    assert _forms(html) == set()  # nothing left for this cadre
+
+    # the cadre cannot answer for the colleague's household
+    response = _act(cadre, merged, Action.FEEDBACK, verdict="satisfied", reporter_id=theirs.pk)
+    assert response.status_code == 403
+    assert "只有走访该户的干部可以反馈群众评价" in _html(response)
+    # nor record their own household twice: the typed text comes back
+    response = _act(cadre, merged, Action.FEEDBACK, verdict="dissatisfied",
+                    reporter_id=mine.pk, reason="路灯又坏了")  # fmt: skip
+    assert response.status_code == 422
+    assert "该反映户不在等待反馈之列" in _html(response)
+    assert "路灯又坏了" in _html(response)
+    merged.refresh_from_db()
+    assert merged.reporters_waiting == 1
+
+
+def test_the_leader_confirms_a_household_tried_three_times(world, merged, login, next_day):
+    mine, theirs = _reporters(merged)
+    url = reverse("web:problem", args=[merged.pk])
+    _act(login(world.users[Role.CADRE]), merged, Action.FEEDBACK, verdict="satisfied",
+         reporter_id=mine.pk)  # fmt: skip
+    leader_forms = []
+    for _ in range(3):
+        # (one test client: `login` signs it in as each user in turn)
+        leader_forms.append(_forms(_html(login(world.users[Role.LEADER]).get(url))))
+        village = login(world.users[Role.VILLAGE_ADMIN])
+        assert (
+            _act(village, merged, Action.CONTACT_FAILED, reporter_id=theirs.pk).status_code == 302
+        )
+    assert leader_forms == [set(), set(), set()]  # not before the third try
+
+    html = _html(login(world.users[Role.LEADER]).get(url))
+    assert "联系不上 3 次" in _row(html, theirs)
+    assert f'id="act-confirm_unreachable-r{theirs.pk}"' in html
+    assert "该户已联系未果 3 次" in html  # the history
+    response = _act(login(world.users[Role.LEADER]), merged, Action.CONFIRM_UNREACHABLE,
+                    reporter_id=theirs.pk)  # fmt: skip
+    assert response.status_code == 302
+    merged.refresh_from_db()
+    assert (merged.status, merged.verdict) == (Problem.Status.CLOSED, Problem.Verdict.SATISFIED)
+    html = _html(login(world.users[Role.TOWN_ADMIN]).get(url))
+    assert "已确认（" in _row(html, theirs)
+
+
+def test_merged_problem_page_query_count(world, merged, login, next_day, django_assert_num_queries):
+    client = login(world.users[Role.CADRE])
+    # session, user, the user's region, the header's to-do counts, problem, its reporting
+    # households (with their cadres), their villages, their households, the concerns it came
+    # from (with theirs), its attachments (whether the user sees the problem, then the files),
+    # events
+    # +1: whether the site holds synthetic data (the banner), asked by the test's first page
+    with django_assert_num_queries(13):
+        response = client.get(reverse("web:problem", args=[merged.pk]))
+    assert response.status_code == 200
 
 
 # --- to-do lists -----------------------------------------------------------------------------
@@ -483,7 +673,7 @@ def test_a_unit_handler_lands_on_its_to_do_list_most_urgent_first(world, ledger,
     assert "本单位待办理的问题" in html
     assert html.index(sooner.code) < html.index(later.code)
     assert html.count('class="todo-item"') == 2
-    assert '<span class="colour colour-none">办理中</span>' in html
+    assert '<span class="colour status-dispatched">已交办</span>' in html  # its own state
 
 
 def test_a_leader_sees_the_extension_requests_waiting(world, ledger, login, next_day):
@@ -503,68 +693,18 @@ def test_to_do_list_query_count(world, ledger, login, next_day, django_assert_nu
     for _ in range(3):
         ledger.make(Problem.Status.DISPATCHED)
     client = login(world.users[Role.UNIT_HANDLER])
-    # session, user, the user's region, unread count, page count, rows
+    # session, user, the user's region, the to-do and unread counts (one query, shared with the
+    # header's badges), rows (-1: the section's count is known, no page count)
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("web:ledger_inbox"))
-    assert len(response.context["page"].object_list) == 3
+    assert len(response.context["sections"][0]["rows"]) == 3
 
 
 def test_roles_without_a_to_do_list_go_to_the_ledger(world, login):
     response = login(world.users[Role.COUNTY_VIEWER]).get(reverse("web:ledger_inbox"))
     assert response.status_code == 302
     assert response.url == reverse("web:ledger")
-
-
-# --- manual entry ----------------------------------------------------------------------------
-
-
-def test_manual_entry_keeps_the_input_on_error(world, field, login, next_day):
-    client = login(world.users[Role.TOWN_ADMIN])
-    url = reverse("web:problem_new")
-    response = client.post(
-        url, {"village": world.xinqiao.pk, "description": "  ", "category": "噪音扰民",
-              "source": "manual"},
-    )  # fmt: skip
-    assert response.status_code == 422
-    html = _html(response)
-    assert "请填写问题描述" in html
-    assert 'value="噪音扰民"' in html
-    assert f'<option value="{world.xinqiao.pk}" selected>' in html
-    assert not Problem.objects.exists()
-
-    response = client.post(
-        url, {"village": world.xinqiao.pk, "description": "夜间施工噪音", "category": "噪音扰民",
-              "source": "manual"},
-    )  # fmt: skip
-    problem = Problem.objects.get()
-    assert response.status_code == 302
-    assert response.url == reverse("web:problem", args=[problem.pk])
-    assert (problem.village, problem.source, problem.status) == (
-        world.xinqiao, Problem.Source.MANUAL, Problem.Status.REPORTED,
-    )  # fmt: skip
-
-
-def test_manual_entry_for_a_household_outside_the_scope(world, field, login, next_day):
-    client = login(world.users[Role.VILLAGE_ADMIN])
-    html = _html(client.get(reverse("web:problem_new")))
-    assert f'<option value="{world.qiying.pk}" selected>' in html  # their only village
-    response = client.post(
-        reverse("web:problem_new"),
-        {"village": world.qiying.pk, "household": 999_999, "description": "门前排水沟堵塞",
-         "source": "manual"},
-    )  # fmt: skip
-    assert response.status_code == 422
-    html = _html(response)
-    assert "住户不存在或不在您的管辖范围内" in html
-    assert "门前排水沟堵塞" in html
-
-
-@pytest.mark.parametrize("role", [Role.CADRE, Role.UNIT_HANDLER, Role.LEADER, Role.COUNTY_VIEWER])
-def test_manual_entry_is_for_the_town_and_village_admins(world, login, role):
-    client = login(world.users[role])
-    assert client.get(reverse("web:problem_new")).status_code == 403
-    assert client.post(reverse("web:problem_new"), {"description": "x"}).status_code == 403
 
 
 # --- the inbox (站内消息) ----------------------------------------------------------------------
@@ -595,7 +735,7 @@ def test_inbox_lists_notices_and_marks_them_read(world, ledger, login, next_day)
     assert response.status_code == 302
     html = _html(client.get(response.url))
     assert 'class="notice-item unread"' not in html
-    assert 'class="count"' not in html
+    assert not re.search(r'消息 <span class="count"', html)  # (待办 keeps its own count)
     assert "已将 1 条消息标为已读" in html
 
 
@@ -612,7 +752,8 @@ def test_inbox_query_count(world, ledger, login, next_day, django_assert_num_que
     for _ in range(3):
         ledger.make(Problem.Status.DISPATCHED)
     client = login(world.users[Role.UNIT_HANDLER])
-    # session, user, the user's region, unread count, page count, rows
+    # session, user, the user's region, the header's to-do and unread counts (one query),
+    # page count, rows
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
     with django_assert_num_queries(7):
         response = client.get(reverse("web:inbox"))

@@ -28,7 +28,15 @@ from django.db.models.functions import Coalesce, Length
 
 from pingan.accounts.models import Person, Role, User
 from pingan.accounts.selectors import user_can_see_households, user_scope_path
-from pingan.campaigns.models import Assignment, Campaign, LeafletIssue, Phase, VillageQuota
+from pingan.campaigns.models import (
+    Assignment,
+    Campaign,
+    LeafletIssue,
+    Phase,
+    ProblemCategory,
+    RoutingRule,
+    VillageQuota,
+)
 from pingan.core import clock
 from pingan.regions.models import Household, Region
 from pingan.regions.selectors import count_subquery, roster_counts, town_list, village_list
@@ -417,3 +425,59 @@ def leaflet_totals(*, campaign_id: int, villages: Iterable[Region]) -> dict[int,
         .annotate(quantity=Sum("quantity"), issues=Count("id"), last=Max("issued_at"))
     )
     return {row["village"]: row for row in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# 登记 (来电来访): finding the household a caller speaks of
+
+HOUSEHOLD_SEARCH_LIMIT = 20
+PHONE_TAIL_DIGITS = 4
+
+
+def household_search(
+    *, user: User, text: str, limit: int = HOUSEHOLD_SEARCH_LIMIT
+) -> list[Household]:
+    """Households the user may see (a cadre: their own) whose head's name or address contains
+    `text`, or, when `text` is 4 digits, whose phone ends with them (the masked phone keeps
+    the last four). Merged households are left out. At most `limit` + 1 rows, so the caller
+    can tell that there were more; in the village's order, with the village joined."""
+    text = text.strip()[:50]
+    if not text:
+        return []
+    match = Q(head_name__contains=text) | Q(address__contains=text)
+    if text.isdigit() and len(text) == PHONE_TAIL_DIGITS:
+        match |= Q(phone_masked__endswith=text)
+    households = (
+        household_list(user=user)
+        .exclude(status=Household.Status.MERGED)
+        .filter(match)
+        .order_by("village__sort_order", "village__code", "group_no", "address", "id")
+    )
+    return list(households[: limit + 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The town's categories (问题类别) and routing rules (派单规则)
+
+
+def category_list(*, town: Region) -> QuerySet[ProblemCategory]:
+    """Every category of the town, active or not, in its order, each with `rule_count`: how
+    many of the town's routing rules name it."""
+    rules = (
+        RoutingRule.objects.filter(town=town, category=OuterRef("name"))
+        .order_by()
+        .values("town")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        ProblemCategory.objects.filter(town=town)
+        .annotate(rule_count=Coalesce(Subquery(rules, output_field=IntegerField()), Value(0)))
+        .order_by("sort_order", "name", "id")
+    )
+
+
+def routing_rule_list(*, town: Region) -> QuerySet[RoutingRule]:
+    """The town's routing rules, active or not, in the order they are tried (priority, then
+    the older first), with the unit joined."""
+    return RoutingRule.objects.filter(town=town).select_related("unit").order_by("priority", "id")

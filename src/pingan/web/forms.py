@@ -101,6 +101,10 @@ class ProblemActionForm(forms.Form):
     reason = forms.CharField(
         required=False, max_length=2000, label=_("理由"), widget=forms.Textarea(attrs={"rows": 3})
     )
+    # Whether the form takes photos or files (the page's `FILE_ACTIONS`).
+    takes_files = False
+    # feedback, contact_failed, confirm_unreachable: which reporting household (反映户)
+    reporter_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -113,12 +117,13 @@ class ProblemActionForm(forms.Form):
         severities=(),
         verdicts=(),
         submit_label: str = "",
+        reporter=None,
         **kwargs,
     ) -> None:
         kwargs.setdefault("auto_id", f"{action}-%s")
         super().__init__(*args, **kwargs)
         fields: dict = self.fields
-        for name in ("unit", "severity", "days", "result", "verdict", "reason"):
+        for name in ("unit", "severity", "days", "result", "verdict", "reason", "reporter_id"):
             if name not in inputs:
                 del fields[name]
         if "unit" in fields:
@@ -136,6 +141,8 @@ class ProblemActionForm(forms.Form):
                 fields[name].widget.attrs["required"] = True
         self.action_name = action
         self.submit_label = submit_label
+        # The reporting household the form is about (a ProblemReporter), or None.
+        self.reporter = reporter
 
     def typed(self) -> list[tuple[str, str]]:
         """What the user typed in free text (label, text), to show back when the form itself
@@ -147,24 +154,97 @@ class ProblemActionForm(forms.Form):
         ]
 
 
-class ProblemReportForm(forms.Form):
-    """登记问题 by hand (来电来访). The service checks the village, household and text."""
+class ConcernReportForm(forms.Form):
+    """登记 a phone call or walk-in (来电来访) as a concern. The household is one of the search
+    results (radio buttons), or none and a village; `concern_report` checks the scope, the
+    category and the phone."""
 
-    village = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("村"))
-    household = forms.IntegerField(
-        required=False, min_value=1, label=_("住户编号（可选）"),
-        help_text=_("知道住户编号时填写；问题会交给走访该户的党员干部反馈群众。"),
+    source = forms.ChoiceField(
+        label=_("来源"), widget=forms.RadioSelect,
+        error_messages={"required": _("请选择来源：来电或来访"),
+                        "invalid_choice": _("来源只能是来电或来访")},
     )  # fmt: skip
-    description = forms.CharField(
-        required=False, max_length=2000, label=_("问题描述"),
+    household = forms.IntegerField(required=False, min_value=1, label=_("反映住户"))
+    village = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label=_("村（社区）"),
+        help_text=_("不涉及具体住户时选择村（社区）；选了住户则按住户所在村。"),
+    )  # fmt: skip
+    category = forms.ChoiceField(
+        required=False, label=_("类别"),
+        error_messages={"invalid_choice": _("类别“%(value)s”不在本镇在用的类别中，请从列表中选择")},
+    )  # fmt: skip
+    text = forms.CharField(
+        required=False, max_length=2000, label=_("群众原话"),
         widget=forms.Textarea(attrs={"rows": 5, "required": True}),
+        help_text=_("尽量照录来电来访人的原话。"),
     )  # fmt: skip
-    category = forms.CharField(required=False, max_length=40, label=_("类别（可选）"))
-    source = forms.ChoiceField(label=_("来源"))
+    caller_name = forms.CharField(required=False, max_length=32, label=_("来电来访人姓名（可选）"))
+    callback_phone = forms.CharField(
+        required=False, max_length=20, label=_("回访电话（可选）"),
+        help_text=_("加密保存，页面只显示打码后的号码。"),
+    )  # fmt: skip
+    # What was searched (the results are shown again with the form) and the submission key
+    # (the same form sent twice records one concern).
+    q = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
+    submission = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, villages, sources, **kwargs) -> None:
+    def __init__(self, *args, sources, villages, categories, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         fields: dict = self.fields
-        fields["village"].choices = _choices(villages, blank=("", _("请选择")))
         fields["source"].choices = list(sources)
-        fields["category"].widget.attrs["list"] = "categories"
+        fields["village"].choices = _choices(villages, blank=("", _("请选择")))
+        fields["category"].choices = _choices(
+            ((c, c) for c in categories), blank=("", _("暂不选择（梳理时再定）"))
+        )
+
+
+class HouseholdSearchForm(forms.Form):
+    """The 登记 page's household search (GET)."""
+
+    q = forms.CharField(
+        required=False, max_length=50, label=_("查找住户"),
+        help_text=_("户主姓名、地址，或手机号后 4 位"),
+    )  # fmt: skip
+
+
+# --- Categories and routing rules (问题类别, 派单规则) ------------------------------------------
+
+
+class CategoryForm(forms.Form):
+    """One change to the town's categories: `op` says which (the service checks the rest)."""
+
+    OPS = ("add", "rename", "up", "down", "deactivate", "activate", "delete")
+
+    op = forms.ChoiceField(choices=[(op, op) for op in OPS], widget=forms.HiddenInput)
+    category_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    name = forms.CharField(required=False, max_length=100, label=_("类别名称"))
+
+
+class RoutingRuleForm(forms.Form):
+    """A routing rule, new (no `rule_id`) or changed."""
+
+    rule_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    keywords = forms.CharField(
+        required=False, max_length=1000, label=_("关键词"),
+        help_text=_("多个关键词用逗号或顿号（、）分开；反映内容含其中任一个即匹配。"),
+        widget=forms.TextInput(attrs={"required": True}),
+    )  # fmt: skip
+    category = forms.ChoiceField(required=False, label=_("类别"))
+    unit = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("责任单位"))
+    priority = forms.IntegerField(
+        required=False, label=_("优先级"), initial=100,
+        help_text=_("1–999，数字小的规则先匹配。"),
+    )  # fmt: skip
+    active = forms.BooleanField(required=False, initial=True, label=_("在用"))
+
+    def __init__(self, *args, categories, units, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict = self.fields
+        fields["category"].choices = _choices(((c, c) for c in categories), blank=("", _("请选择")))
+        fields["unit"].choices = _choices(units, blank=("", _("不指定")))
+
+
+class RoutingSampleForm(forms.Form):
+    """试一试: which rule a sample text hits."""
+
+    sample = forms.CharField(required=False, max_length=500, label=_("试一试"))

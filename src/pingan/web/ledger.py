@@ -1,20 +1,23 @@
 """The ledger pages (不满意问题台账, docs/ledger.md): the list with its filters and colours, one
-problem with its history and the actions the user may take, the unit's and the leader's
-to-do lists, manual entry (来电来访), and the in-app inbox (站内消息).
+problem with its reporting households, the concerns it came from, its history and the actions
+the user may take, the unit's and the leader's to-do lists, and the in-app inbox (站内消息).
+登记 (来电来访) records a concern (`web.intake`); its page keeps the ledger's address.
 
 Thin views: the scoped selectors of `ledger.selectors` read, `ledger.services` writes, and
 the lifecycle table (`ledger.lifecycle`) says which actions a user has and what each needs.
 A refused action re-renders the page with the service's Chinese message and everything the
 user typed; a stale version (someone acted first) shows the current state and keeps the text.
+Photos or files sent with 办结 are attached to its event in the same transaction: a refused
+file means the problem is not handled either.
 """
 
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +29,11 @@ from django.views.decorators.http import require_POST
 from pingan.accounts.models import Role, User
 from pingan.accounts.notifications import notification_list, notification_mark_read
 from pingan.accounts.selectors import unit_list
+from pingan.ledger.attachments import (
+    attachment_list_for_problem,
+    attachments_add,
+    problem_event_latest,
+)
 from pingan.ledger.deadlines import Colour
 from pingan.ledger.lifecycle import (
     ACTION_LABELS,
@@ -33,9 +41,10 @@ from pingan.ledger.lifecycle import (
     LedgerError,
     StaleVersion,
     actions_available,
+    related,
     transitions_for,
 )
-from pingan.ledger.models import Problem
+from pingan.ledger.models import Problem, ProblemConcern, ProblemReporter
 from pingan.ledger.selectors import (
     ProblemFilters,
     problem_categories,
@@ -48,9 +57,10 @@ from pingan.ledger.selectors import (
     problem_list_to_feed_back,
     problem_list_unit_inbox,
 )
-from pingan.ledger.services import ActionInput, problem_act, problem_report
+from pingan.ledger.services import HOUSEHOLD_ACTIONS, ActionInput, problem_act
 from pingan.regions.selectors import village_list
-from pingan.web.forms import LedgerFilterForm, ProblemActionForm, ProblemReportForm
+from pingan.web import intake
+from pingan.web.forms import LedgerFilterForm, ProblemActionForm
 from pingan.web.views import AuthenticatedRequest
 
 PROBLEMS_PER_PAGE = 50
@@ -109,6 +119,8 @@ OPTIONAL_INPUTS: dict[str, tuple[str, ...]] = {
     Action.REMIND: ("reason",),
 }
 SUBMIT_LABELS: dict[str, str] = {Action.FEEDBACK: gettext_noop("提交群众评价")}
+# Actions whose form takes photos or files (办结: proof of handling).
+FILE_ACTIONS = frozenset({Action.HANDLE})
 # The page's input for an input `Transition.needs` names, and for the field a service error
 # names (`LedgerError.field`).
 NEED_INPUTS = {"unit_id": "unit"}
@@ -140,9 +152,16 @@ def problem_action_form(
     problem: Problem,
     data: Any = None,
     auto_id: str | None = None,
+    reporter: ProblemReporter | None = None,
 ) -> ProblemActionForm:
-    """The form of one action on `problem`, unbound (with the current version) or bound."""
+    """The form of one action on `problem`, unbound (with the current version) or bound.
+    A household's action (feedback, contact_failed, confirm_unreachable) is about one
+    reporting household: `reporter`, whose id the form carries."""
     inputs, required = action_inputs(action)
+    if action in HOUSEHOLD_ACTIONS:
+        inputs = (*inputs, "reporter_id")
+        if reporter is not None and auto_id is None:
+            auto_id = f"{action}-r{reporter.pk}-%s"
     severities = []
     if "severity" in inputs:  # the campaign is read only when the form needs it
         campaign = problem.campaign
@@ -175,9 +194,15 @@ def problem_action_form(
         severities=severities,
         verdicts=_translated(Problem.Verdict.choices),
         submit_label=_(SUBMIT_LABELS.get(action) or ACTION_LABELS.get(Action(action), action)),
-        initial={"action": action, "version": problem.version},
+        initial={
+            "action": action,
+            "version": problem.version,
+            "reporter_id": reporter.pk if reporter is not None else None,
+        },
+        reporter=reporter,
         **({"auto_id": auto_id} if auto_id else {}),
     )
+    form.takes_files = action in FILE_ACTIONS
     return form
 
 
@@ -190,13 +215,16 @@ def action_input(form: ProblemActionForm) -> ActionInput:
         days=data.get("days"),
         result=data.get("result") or "",
         verdict=data.get("verdict") or "",
+        reporter_id=data.get("reporter_id"),
     )
 
 
 def add_ledger_error(form, exc: LedgerError) -> None:
-    """Put the service's message beside the input it is about (or above the form)."""
+    """Put the service's message beside the input it is about (or above the form, when the
+    input is not one the user sees)."""
     field = ERROR_FIELDS.get(exc.field, exc.field)
-    form.add_error(field if field in form.fields else None, exc.message)
+    shown = field in form.fields and not form.fields[field].widget.is_hidden
+    form.add_error(field if shown else None, exc.message)
 
 
 def with_version(form: ProblemActionForm, version: int) -> ProblemActionForm:
@@ -251,12 +279,48 @@ def ledger(request: AuthenticatedRequest) -> HttpResponse:
         "colours": [(colour, _(label), counts[colour]) for colour, label in Colour.CHOICES],
         "colour": filters.colour,
         "filtered": any(form.chosen().get(name) for name in form.fields),
-        "can_report": user.role in (Role.TOWN_ADMIN, Role.VILLAGE_ADMIN),
+        "can_report": user.role in intake.INTAKE_ROLES,
+        "can_keep_lists": user.role == Role.TOWN_ADMIN,
     }
     return render(request, "web/ledger/list.html", context)
 
 
 # --- One problem ----------------------------------------------------------------------------
+
+
+def reporter_actions(
+    *, user: User, problem: Problem, action: str, reporters: list[ProblemReporter]
+) -> list[ProblemReporter]:
+    """The reporting households `user` may take a household's `action` on, from the lifecycle
+    table: those still waiting to which the user stands in the action's relation (the
+    visiting cadre, or the village admin standing in); for the leader's confirmation, only
+    households tried at least `UNREACHABLE_TRIES` times."""
+    rows = [
+        t for t in transitions_for(action) if t.source == problem.status and user.role in t.roles
+    ]
+    return [
+        reporter
+        for reporter in reporters
+        if not reporter.done
+        and any(related(user, problem, row.relation, reporter) for row in rows)
+        and (
+            action != Action.CONFIRM_UNREACHABLE
+            or reporter.tries >= ProblemReporter.UNREACHABLE_TRIES
+        )
+    ]
+
+
+def _same_form(form: ProblemActionForm, action: str, reporter: ProblemReporter | None) -> bool:
+    sent = form.reporter.pk if form.reporter is not None else None
+    return form.action_name == action and sent == (reporter.pk if reporter else None)
+
+
+def problem_concerns(problem: Problem) -> QuerySet[ProblemConcern]:
+    """The concerns the problem was filed (立案) or joined (并案) from, oldest first, with
+    their village and household."""
+    return problem.concern_links.select_related("concern__village", "concern__household").order_by(
+        "at", "id"
+    )
 
 
 def _detail(
@@ -267,18 +331,32 @@ def _detail(
     alert: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    """The problem page; `bound` is the form the user sent (shown again with their input)."""
+    """The problem page; `bound` is the form the user sent (shown again with their input).
+    A household's action has a form for each reporting household the user may take it on."""
     user = request.user
+    reporters = list(problem.reporters.all())  # prefetched with their cadre (with_reporters)
+    prefetch_related_objects(reporters, "village", "household")
     forms = []
     for action in actions_available(user=user, problem=problem):
-        if bound is not None and bound.action_name == action:
-            forms.append(bound)
-        else:
-            forms.append(problem_action_form(action, user=user, problem=problem))
+        targets: list[ProblemReporter | None] = [None]
+        if action in HOUSEHOLD_ACTIONS:
+            targets = list(
+                reporter_actions(user=user, problem=problem, action=action, reporters=reporters)
+            )
+        for reporter in targets:
+            if bound is not None and _same_form(bound, action, reporter):
+                forms.append(bound)
+            else:
+                forms.append(
+                    problem_action_form(action, user=user, problem=problem, reporter=reporter)
+                )
     # The form sent is no longer offered (the problem moved on): its text is shown apart.
     unsent = bound if bound is not None and bound not in forms else None
     context = {
         "problem": problem,
+        "reporters": reporters,
+        "concern_links": problem_concerns(problem),
+        "attachments": attachment_list_for_problem(user=user, problem_id=problem.pk),
         "events": problem_events(problem=problem),
         "forms": forms,
         "unsent": unsent,
@@ -301,17 +379,28 @@ def problem_action(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in ACTION_LABELS:
         return _detail(request, current, alert=_("未知的操作，请刷新页面后重试。"), status=422)
-    form = problem_action_form(action, user=user, problem=current, data=request.POST)
+    reporter_id = request.POST.get("reporter_id", "")
+    reporter = next(
+        (r for r in current.reporters.all() if str(r.pk) == reporter_id and not r.done), None
+    )
+    form = problem_action_form(
+        action, user=user, problem=current, data=request.POST, reporter=reporter
+    )
     if not form.is_valid():
         return _detail(request, current, bound=form, status=422)
+    files = request.FILES.getlist("files") if action in FILE_ACTIONS else []
     try:
-        done = problem_act(
-            actor=user,
-            problem_id=current.pk,
-            action=action,
-            version=form.cleaned_data["version"],
-            data=action_input(form),
-        )
+        with transaction.atomic():
+            done = problem_act(
+                actor=user,
+                problem_id=current.pk,
+                action=action,
+                version=form.cleaned_data["version"],
+                data=action_input(form),
+            )
+            if files:
+                event = problem_event_latest(user=user, problem_id=done.pk, action=action)
+                attachments_add(actor=user, files=files, event=event)
     except StaleVersion:
         alert = _(
             "问题 %(code)s 已被他人修改，请刷新后重试。下面已是最新状态「%(status)s」，"
@@ -377,56 +466,10 @@ def ledger_inbox(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "web/ledger/inbox.html", context)
 
 
-# --- Manual entry (来电来访) -------------------------------------------------------------------
+# --- 登记 (来电来访) ----------------------------------------------------------------------------
 
-ENTRY_ROLES = (Role.TOWN_ADMIN, Role.VILLAGE_ADMIN)
-
-
-@login_required
-def problem_new(request: AuthenticatedRequest) -> HttpResponse:
-    """登记问题: the town center or a village admin records a problem by hand."""
-    user = request.user
-    if user.role not in ENTRY_ROLES:
-        raise PermissionDenied
-    villages = list(village_list(user=user).values_list("pk", "name"))
-    sources = [
-        (Problem.Source.MANUAL, _(Problem.Source.MANUAL.label)),
-        (Problem.Source.VISIT, _(Problem.Source.VISIT.label)),
-    ]
-    initial: dict[str, Any] = {"source": Problem.Source.MANUAL}
-    if len(villages) == 1:
-        initial["village"] = villages[0][0]
-    form = ProblemReportForm(
-        request.POST if request.method == "POST" else None,
-        villages=villages,
-        sources=sources,
-        initial=initial,
-    )
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                reported = problem_report(
-                    actor=user,
-                    village_id=data["village"],
-                    household_id=data["household"],
-                    description=data["description"],
-                    category=data["category"],
-                    source=data["source"],
-                )
-            except LedgerError as exc:
-                add_ledger_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(
-                    request,
-                    _("已登记问题 %(code)s，等待镇综治中心受理。") % {"code": reported.code},
-                )
-                return redirect("web:problem", reported.pk)
-    context = {"form": form, "categories": problem_categories(user=user)}
-    return render(request, "web/ledger/new.html", context, status=status)
+# The 登记 form records a concern (`web.intake.concern_new`); it keeps the ledger's address.
+problem_new = intake.concern_new
 
 
 # --- The in-app inbox (站内消息) ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Loading the seed town (区划, 活动, 阶段, 任务数, 责任单位) from its TOML file.
+"""Loading the seed town (区划, 活动, 阶段, 任务数, 责任单位, 类别, 派单规则) from its TOML file.
 
 `seed_load` reads a TOML seed file (by default the notice's town, `seed/rujizhen.toml`),
 compares it with the database, and only then writes, all in one transaction:
@@ -9,6 +9,12 @@ compares it with the database, and only then writes, all in one transaction:
   `update=True`, because silently overwriting the town's own edits would be worse;
 - a conflict of identity (another town with the seed town's name, a code that belongs to a
   different place) is always an error. Errors are collected first and nothing is written.
+
+The starting categories (问题类别) and routing rules (派单规则) are different: they are the
+town center's to edit, rename, reorder and deactivate, so there is nothing to compare them
+with. The seed gives them once, to a town that has no category yet (the rules in the same
+step, each only if its category and unit are there); a town with categories is left alone,
+with or without `update`, whatever it did with them.
 """
 
 import datetime as dt
@@ -21,7 +27,13 @@ from typing import Any
 from django.db import models, transaction
 
 from pingan.accounts.models import Unit
-from pingan.campaigns.models import Campaign, Phase, VillageQuota
+from pingan.campaigns.models import (
+    Campaign,
+    Phase,
+    ProblemCategory,
+    RoutingRule,
+    VillageQuota,
+)
 from pingan.regions.models import Region
 from pingan.regions.services import region_ensure
 from pingan.surveys.services import questionnaire_load_default
@@ -92,6 +104,14 @@ class UnitSeed:
 
 
 @dataclass(frozen=True)
+class RuleSeed:
+    keywords: str
+    category: str
+    unit: str  # a seed unit's name
+    priority: int
+
+
+@dataclass(frozen=True)
 class CampaignSeed:
     name: str
     values: dict[str, Any]  # CAMPAIGN_FIELDS -> value
@@ -105,13 +125,15 @@ class Seed:
     villages: tuple[VillageSeed, ...]
     campaign: CampaignSeed
     units: tuple[UnitSeed, ...]
+    categories: tuple[str, ...] = ()
+    rules: tuple[RuleSeed, ...] = ()
 
     @property
     def town(self) -> RegionSeed:
         return self.chain[-1]
 
 
-MEASURE_WORDS = {"村走访任务": "条", "问卷": "份"}
+MEASURE_WORDS = {"村走访任务": "条", "问卷": "份", "派单规则": "条"}
 
 
 @dataclass
@@ -252,7 +274,54 @@ def seed_read(path: Path = SEED_FILE) -> Seed:
             raise SeedError(f"种子文件有误：未知的单位类型“{kind}”")
         units.append(UnitSeed(name=_get(unit, "name", str, where), kind=kind, sort_order=index))
 
-    return Seed(chain=tuple(chain), villages=tuple(villages), campaign=campaign, units=tuple(units))
+    categories = _categories_read(data)
+    rules = _rules_read(data, categories=categories, units={unit.name for unit in units})
+    return Seed(
+        chain=tuple(chain),
+        villages=tuple(villages),
+        campaign=campaign,
+        units=tuple(units),
+        categories=categories,
+        rules=rules,
+    )
+
+
+def _categories_read(data: dict) -> tuple[str, ...]:
+    names = []
+    for index, table in enumerate(data.get("categories", []), start=1):
+        name = _get(table, "name", str, f"categories[{index}]").strip()
+        if not name or len(name) > 40:
+            raise SeedError(f"种子文件有误：第 {index} 个类别的名称应为 1 到 40 字")
+        if name in names:
+            raise SeedError(f"种子文件有误：类别“{name}”重复")
+        names.append(name)
+    return tuple(names)
+
+
+def _rules_read(
+    data: dict, *, categories: tuple[str, ...], units: set[str]
+) -> tuple[RuleSeed, ...]:
+    rules = []
+    for index, table in enumerate(data.get("routing_rules", []), start=1):
+        where = f"routing_rules[{index}]"
+        rule = RuleSeed(
+            keywords=_get(table, "keywords", str, where).strip(),
+            category=_get(table, "category", str, where),
+            unit=_get(table, "unit", str, where),
+            priority=_get(table, "priority", int, where),
+        )
+        if not rule.keywords or len(rule.keywords) > 500:
+            raise SeedError(f"种子文件有误：第 {index} 条派单规则的关键词应为 1 到 500 字")
+        if rule.category not in categories:
+            raise SeedError(
+                f"种子文件有误：第 {index} 条派单规则的类别“{rule.category}”不在类别表中"
+            )
+        if rule.unit not in units:
+            raise SeedError(f"种子文件有误：第 {index} 条派单规则的单位“{rule.unit}”不在责任单位中")
+        if not 1 <= rule.priority <= 999:
+            raise SeedError(f"种子文件有误：第 {index} 条派单规则的优先级应在 1 到 999 之间")
+        rules.append(rule)
+    return tuple(rules)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,7 +496,9 @@ def seed_load(*, update: bool = False, path: Path | None = None) -> SeedResult:
             [d.as_conflict() for d in differences],
         )
 
-    created = dict.fromkeys(("区划", "活动", "阶段", "村走访任务", "责任单位", "问卷"), 0)
+    created = dict.fromkeys(
+        ("区划", "活动", "阶段", "村走访任务", "责任单位", "问题类别", "派单规则", "问卷"), 0
+    )
     questionnaire, made = questionnaire_load_default()
     created["问卷"] += made
     parent: Region | None = None
@@ -458,6 +529,7 @@ def seed_load(*, update: bool = False, path: Path | None = None) -> SeedResult:
         elif existing.kind != unit.kind:
             existing.kind = unit.kind
             existing.save(update_fields=["kind"])
+    created["问题类别"], created["派单规则"] = _categories_give(seed, town)
 
     campaign = Campaign.objects.filter(town=town, name=seed.campaign.name).first()
     if campaign is None:
@@ -504,3 +576,34 @@ def seed_load(*, update: bool = False, path: Path | None = None) -> SeedResult:
 
     updated = [d.as_update() for d in differences]
     return SeedResult(town=town, campaign=campaign, created=created, updated=updated)
+
+
+def _categories_give(seed: Seed, town: Region) -> tuple[int, int]:
+    """The seed's categories and routing rules, to a town that has no category yet (see the
+    module docstring); (categories, rules) created. A rule whose unit the town no longer has
+    is left out."""
+    if ProblemCategory.objects.filter(town=town).exists():
+        return 0, 0
+    ProblemCategory.objects.bulk_create(
+        ProblemCategory(town=town, name=name, sort_order=position)
+        for position, name in enumerate(seed.categories, start=1)
+    )
+    units = {
+        unit.name: unit
+        for unit in Unit.objects.filter(
+            region=town, active=True, name__in={rule.unit for rule in seed.rules}
+        )
+    }
+    rules = [
+        RoutingRule(
+            town=town,
+            keywords=rule.keywords,
+            category=rule.category,
+            unit=units[rule.unit],
+            priority=rule.priority,
+        )
+        for rule in seed.rules
+        if rule.unit in units
+    ]
+    RoutingRule.objects.bulk_create(rules)
+    return len(seed.categories), len(rules)
