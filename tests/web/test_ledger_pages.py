@@ -464,11 +464,11 @@ def test_detail_query_count(world, ledger, login, next_day, django_assert_num_qu
     problem = ledger.make(Problem.Status.ACCEPTED)
     client = login(world.users[Role.TOWN_ADMIN])
     # session, user, the user's region, the header's to-do counts, problem, its reporting
-    # households (with their cadres), their villages, their households, the concerns it came
-    # from, its attachments (whether the user sees the problem, then the files), events, units
-    # of the dispatch form
+    # households (with their cadres, villages and households), the concerns it came from, its
+    # attachments (whether the user sees the problem, then the files), events, units of the
+    # dispatch form
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         client.get(reverse("web:problem", args=[problem.pk]))
 
 
@@ -649,11 +649,10 @@ def test_the_leader_confirms_a_household_tried_three_times(world, merged, login,
 def test_merged_problem_page_query_count(world, merged, login, next_day, django_assert_num_queries):
     client = login(world.users[Role.CADRE])
     # session, user, the user's region, the header's to-do counts, problem, its reporting
-    # households (with their cadres), their villages, their households, the concerns it came
-    # from (with theirs), its attachments (whether the user sees the problem, then the files),
-    # events
+    # households (with their cadres, villages and households), the concerns it came from (with
+    # theirs), its attachments (whether the user sees the problem, then the files), events
     # +1: whether the site holds synthetic data (the banner), asked by the test's first page
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = client.get(reverse("web:problem", args=[merged.pk]))
     assert response.status_code == 200
 

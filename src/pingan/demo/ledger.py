@@ -22,6 +22,7 @@ The same seed always gives the same ledger.
 
 import contextlib
 import datetime as dt
+import functools
 import heapq
 import logging
 import random
@@ -572,7 +573,7 @@ class _Plan:
         suggested outcome: one triage action per group (立案并交办 to one unit, 并案 into one
         problem, 思想工作, 不予立案). What follows is planned from what the triage made."""
         for day in _working_days(first, self.until.date()):
-            self.at(_moment(day, 8, 40), lambda day=day: self.triage_day(day, daily))
+            self.at(_moment(day, 8, 40), functools.partial(self.triage_day, day, daily))
 
     def triage_day(self, day: dt.date, daily: int) -> None:
         rng = self.rng

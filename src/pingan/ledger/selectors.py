@@ -98,7 +98,10 @@ def with_reporters(problems: QuerySet[Problem]) -> QuerySet[Problem]:
     """Prefetch the reporting households with their cadre (one query for a page), which the
     actions a user may take on each row depend on."""
     return problems.prefetch_related(
-        Prefetch("reporters", queryset=ProblemReporter.objects.select_related("cadre"))
+        Prefetch(
+            "reporters",
+            queryset=ProblemReporter.objects.select_related("cadre", "village", "household"),
+        )
     )
 
 

@@ -452,12 +452,12 @@ def _notify_after(
             .order_by("id")
         )
         visitors = [(r.cadre, r.village) for r in waiting] or [(problem.cadre, problem.village)]
-        cadres = [
-            c.user_id for c, _ in visitors if c and c.active and c.user_id and c.user.is_active
-        ]
-        villages = {
-            v.pk: v for c, v in visitors if not (c and c.active and c.user_id and c.user.is_active)
-        }
+
+        def signs_in(cadre: Person | None) -> bool:
+            return bool(cadre and cadre.active and cadre.user and cadre.user.is_active)
+
+        cadres = [c.user_id for c, _ in visitors if c is not None and signs_in(c)]
+        villages = {v.pk: v for c, v in visitors if not signs_in(c)}
         if cadres:
             recipients.append(User.objects.filter(pk__in=cadres))
             sms = True

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,10 +52,7 @@ from pingan.ledger.selectors import (
     problem_events,
     problem_get,
     problem_list,
-    problem_list_extension_pending,
     problem_list_filtered,
-    problem_list_to_feed_back,
-    problem_list_unit_inbox,
 )
 from pingan.ledger.services import HOUSEHOLD_ACTIONS, ActionInput, problem_act
 from pingan.regions.selectors import village_list
@@ -334,8 +331,8 @@ def _detail(
     """The problem page; `bound` is the form the user sent (shown again with their input).
     A household's action has a form for each reporting household the user may take it on."""
     user = request.user
-    reporters = list(problem.reporters.all())  # prefetched with their cadre (with_reporters)
-    prefetch_related_objects(reporters, "village", "household")
+    # prefetched with their cadre, village and household (ledger.selectors.with_reporters)
+    reporters = list(problem.reporters.all())
     forms = []
     for action in actions_available(user=user, problem=problem):
         targets: list[ProblemReporter | None] = [None]
@@ -425,45 +422,6 @@ def problem_action(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if problem_list(user=user).filter(pk=done.pk).exists():
         return redirect("web:problem", done.pk)
     return redirect("web:ledger_inbox")
-
-
-# --- To-do lists ----------------------------------------------------------------------------
-
-# Per role: the heading of its to-do list (待办) and the selector that fills it.
-TODO_TITLES: dict[str, str] = {
-    Role.UNIT_HANDLER: gettext_noop("本单位待办理的问题"),
-    Role.LEADER: gettext_noop("待审批的延期申请"),
-    Role.TOWN_ADMIN: gettext_noop("待受理的问题"),
-    Role.VILLAGE_ADMIN: gettext_noop("待反馈群众评价的问题"),
-}
-
-
-def _todo(user: User) -> QuerySet[Problem]:
-    if user.role == Role.UNIT_HANDLER:
-        return problem_list_unit_inbox(user=user)
-    if user.role == Role.LEADER:
-        return problem_list_extension_pending(user=user)
-    if user.role == Role.VILLAGE_ADMIN:
-        return problem_list_to_feed_back(user=user)
-    return problem_list_filtered(
-        user=user, filters=ProblemFilters(status=Problem.Status.REPORTED)
-    ).order_by("reported_at", "id")
-
-
-@login_required
-def ledger_inbox(request: AuthenticatedRequest) -> HttpResponse:
-    """待办: a unit's problems (most urgent first), a leader's extension requests, the
-    town center's new problems, a village admin's verdicts to record."""
-    user = request.user
-    if user.role not in TODO_TITLES:
-        return redirect("web:ledger")
-    page = Paginator(_todo(user), PROBLEMS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "title": _(TODO_TITLES[user.role]),
-        "extensions": user.role == Role.LEADER,
-    }
-    return render(request, "web/ledger/inbox.html", context)
 
 
 # --- 登记 (来电来访) ----------------------------------------------------------------------------
